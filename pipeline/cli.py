@@ -1,0 +1,267 @@
+"""The ``klantvraag`` command. Commands parse options, load config, open the store and call one
+stage's ``run()``; all logic lives in the stages."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline import __version__
+from pipeline.config import Config, load_config
+from pipeline.errors import KlantvraagError
+from pipeline.summary import Summary
+
+# Nothing may reach the Hugging Face hub at run time (the machine has no network for it).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+app = typer.Typer(
+    name="klantvraag",
+    help="Wat vraagt de klant nu echt? Contact reasons, avoidable contact and third-party causes "
+         "from a contact-centre export (e-mail, chat, call transcripts), stored in one DuckDB file.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=False)
+err_console = Console(stderr=True)
+
+DbOption = Annotated[Path, typer.Option(
+    "--db", help="The DuckDB file that holds everything (created when missing).")]
+ConfigOption = Annotated[Optional[Path], typer.Option(
+    "--config", help="A TOML file that overrides the defaults (default: ./klantvraag.toml if present).")]
+DEFAULT_DB = Path("data/klantvraag.duckdb")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"klantvraag {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and stop.")] = False,
+) -> None:
+    """klantvraag: run `klantvraag run EXPORT` for everything, or one stage at a time."""
+
+
+def _print(summary: Summary) -> None:
+    table = Table(title=summary.title, title_justify="left")
+    for column in summary.columns:
+        table.add_column(column, justify="right" if column[:1].islower() is False else "left")
+    for row in summary.rows:
+        table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+    console.print(table)
+    for note in summary.notes:
+        console.print(f"  {note}")
+    for warning in summary.warnings:
+        err_console.print(f"[yellow]waarschuwing:[/yellow] {warning}")
+
+
+def _guard(work: Callable[[], list[Summary]]) -> None:
+    """Run a command: user errors become one line and exit 1; bugs keep their traceback."""
+    try:
+        summaries = work()
+    except KlantvraagError as exc:
+        err_console.print(f"[red]fout:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    except KeyboardInterrupt:
+        err_console.print("afgebroken")
+        raise typer.Exit(130)
+    for summary in summaries:
+        _print(summary)
+
+
+def _setup(db: Path, config_file: Optional[Path]):
+    from pipeline import store
+
+    config = load_config(config_file)
+    return config, store.connect(db)
+
+
+# -- stages ---------------------------------------------------------------------------------------
+
+def _ingest(con, config: Config, paths: list[Path]) -> Summary:
+    from pipeline import ingest
+
+    return ingest.run(con, paths, config.ingest)
+
+
+def _prepare(con, config: Config) -> Summary:
+    from pipeline import nlp
+
+    return nlp.run(con, config.nlp)
+
+
+def _reasons(con, config: Config, apply: bool = False) -> Summary:
+    from pipeline import reasons
+
+    return reasons.run(con, config.reasons, models_dir=Path(config.models_dir), apply=apply)
+
+
+def _tag(con, config: Config) -> Summary:
+    from pipeline import tagging
+
+    return tagging.run(con, config.tagging)
+
+
+def _report(con, config: Config, out: Optional[Path], lang: Optional[str]) -> Summary:
+    from pipeline import report
+
+    if lang:
+        config.report.lang = lang
+    if out:
+        config.report.output_dir = str(out)
+    return report.run(con, config.report)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(
+        help="Export files, folders or .zip archives: .eml, .mbox, chat JSON/JSONL/CSV, "
+             "WhatsApp .txt, call transcripts (.txt, .vtt, .srt, speech-to-text .json).")],
+    db: DbOption = DEFAULT_DB,
+    config_file: ConfigOption = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Stop at the first file that cannot be read (default: record it and go on).")] = False,
+) -> None:
+    """Read an export into the database. Files already ingested are skipped; a changed file is re-read."""
+    def work():
+        config, con = _setup(db, config_file)
+        config.ingest.strict = config.ingest.strict or strict
+        return [_ingest(con, config, paths)]
+    _guard(work)
+
+
+@app.command()
+def prepare(db: DbOption = DEFAULT_DB, config_file: ConfigOption = None) -> None:
+    """Clean the messages: strip quotes, signatures and greetings, mask personal data, detect language."""
+    def work():
+        config, con = _setup(db, config_file)
+        return [_prepare(con, config)]
+    _guard(work)
+
+
+@app.command()
+def reasons(
+    db: DbOption = DEFAULT_DB,
+    config_file: ConfigOption = None,
+    apply: Annotated[bool, typer.Option(
+        "--apply", help="Assign contacts to the reasons of the saved model without refitting; "
+                        "contacts that fit none are listed as candidate new reasons.")] = False,
+    model_name: Annotated[Optional[str], typer.Option(
+        "--model", help="Name of the model folder under models/ (default from config: 'default').")] = None,
+    embedding_model: Annotated[Optional[str], typer.Option(
+        "--embedding-model", help="A sentence-transformers model by local path or package name, "
+                                  "used for Dutch instead of the built-in character n-gram backend.")] = None,
+    seed_taxonomy: Annotated[Optional[Path], typer.Option(
+        "--seed-taxonomy", help="Your own reasons (YAML with example phrases) to guide the model.")] = None,
+    min_reasons: Annotated[Optional[int], typer.Option(
+        "--min-reasons", help="Fewest reasons to end with.")] = None,
+    max_reasons: Annotated[Optional[int], typer.Option(
+        "--max-reasons", help="Most reasons to end with; similar reasons are merged to get there.")] = None,
+) -> None:
+    """Group the customers' questions into contact reasons (BERTopic) and save an editable taxonomy."""
+    def work():
+        config, con = _setup(db, config_file)
+        if model_name:
+            config.reasons.model_name = model_name
+        if embedding_model:
+            config.reasons.embedding_model_nl = embedding_model
+        if seed_taxonomy:
+            config.reasons.seed_taxonomy = str(seed_taxonomy)
+        if min_reasons is not None:
+            config.reasons.min_reasons = min_reasons
+        if max_reasons is not None:
+            config.reasons.max_reasons = max_reasons
+        return [_reasons(con, config, apply=apply)]
+    _guard(work)
+
+
+@app.command()
+def tag(
+    db: DbOption = DEFAULT_DB,
+    config_file: ConfigOption = None,
+    repeat_days: Annotated[Optional[int], typer.Option(
+        "--repeat-days", help="Contacts of the same customer within this many days count as repeats.")] = None,
+) -> None:
+    """Tag each contact as avoidable or not, and with its third-party cause, with evidence."""
+    def work():
+        config, con = _setup(db, config_file)
+        if repeat_days is not None:
+            config.tagging.repeat_window_days = repeat_days
+        return [_tag(con, config)]
+    _guard(work)
+
+
+LangOption = Annotated[Optional[str], typer.Option(
+    "--lang", help="Report language: nl (default) or en.")]
+OutOption = Annotated[Optional[Path], typer.Option(
+    "--out", help="Folder for the report files (default: reports/).")]
+
+
+@app.command()
+def report(db: DbOption = DEFAULT_DB, config_file: ConfigOption = None,
+           lang: LangOption = None, out: OutOption = None) -> None:
+    """Write the report: one HTML file, an Excel workbook and CSV/Parquet tables."""
+    def work():
+        config, con = _setup(db, config_file)
+        return [_report(con, config, out, lang)]
+    _guard(work)
+
+
+@app.command()
+def run(
+    paths: Annotated[list[Path], typer.Argument(help="Export files, folders or .zip archives.")],
+    db: DbOption = DEFAULT_DB,
+    config_file: ConfigOption = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unreadable file.")] = False,
+    lang: LangOption = None,
+    out: OutOption = None,
+) -> None:
+    """Everything in one go: ingest, prepare, reasons, tag and report."""
+    def work():
+        config, con = _setup(db, config_file)
+        config.ingest.strict = config.ingest.strict or strict
+        summaries = [_ingest(con, config, paths)]
+        _print(summaries.pop())
+        for stage in (_prepare, _reasons, _tag):
+            _print(stage(con, config))
+        return [_report(con, config, out, lang)]
+    _guard(work)
+
+
+@app.command()
+def status(db: DbOption = DEFAULT_DB) -> None:
+    """Show what the database holds: contacts per channel and format, files per status, errors."""
+    def work():
+        from pipeline import status as status_module, store
+
+        return status_module.summaries(store.connect(db, read_only=True), str(db))
+    _guard(work)
+
+
+@app.command()
+def sample(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the export into.")] = Path("data/sample"),
+    size: Annotated[int, typer.Option("--size", min=1, help="Number of contacts to generate.")] = 1600,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same export.")] = 7,
+) -> None:
+    """Generate a realistic fictional Dutch export (with a ground-truth file) for demos and benchmarks."""
+    def work():
+        from pipeline import sample as sample_module
+
+        return [sample_module.generate(out, size=size, seed=seed)]
+    _guard(work)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,126 @@
+"""Typed configuration: package defaults, then a project TOML file, then CLI options.
+
+One dataclass per stage. A stage reads only its own section.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path("klantvraag.toml")
+
+
+@dataclass
+class IngestConfig:
+    agent_domains: list[str] = field(default_factory=list)
+    chat_mapping: str = "auto"
+    chat_mapping_files: list[str] = field(default_factory=list)
+    organisation_names: list[str] = field(default_factory=list)
+    strict: bool = False
+
+
+@dataclass
+class NlpConfig:
+    batch_size: int = 256
+    question_turns: int = 2
+    model_languages: list[str] = field(default_factory=lambda: ["nl"])
+
+
+@dataclass
+class ReasonsConfig:
+    model_name: str = "default"
+    embedding_model_nl: str = "char-tfidf"
+    embedding_model_en: str = "minilm"
+    min_reasons: int = 15
+    max_reasons: int = 40
+    max_outlier_share: float = 0.10
+    random_state: int = 42
+    fit_sample_size: int = 20000
+    seed_taxonomy: str = ""
+
+
+@dataclass
+class TaggingConfig:
+    repeat_window_days: int = 7
+    extra_rule_files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReportConfig:
+    lang: str = "nl"
+    handling_minutes: dict[str, float] = field(default_factory=dict)
+    cost_per_minute: float = 0.85
+    currency: str = "EUR"
+    output_dir: str = "reports"
+
+
+@dataclass
+class Config:
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    nlp: NlpConfig = field(default_factory=NlpConfig)
+    reasons: ReasonsConfig = field(default_factory=ReasonsConfig)
+    tagging: TaggingConfig = field(default_factory=TaggingConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+    models_dir: str = "models"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Defaults from the package, overridden by ``path`` (or ./klantvraag.toml when it exists)."""
+    defaults = tomllib.loads(
+        resources.files("pipeline.resources").joinpath("defaults.toml").read_text("utf-8")
+    )
+    config = _build(defaults, "defaults.toml")
+    if path is None and DEFAULT_CONFIG_FILE.exists():
+        path = DEFAULT_CONFIG_FILE
+    if path is not None:
+        file = Path(path)
+        if not file.exists():
+            raise ConfigError("config file not found", path=str(file))
+        try:
+            overrides = tomllib.loads(file.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"not valid TOML: {exc}", path=str(file)) from exc
+        config = _merge(config, overrides, str(file))
+    return config
+
+
+def _build(data: dict[str, Any], origin: str) -> Config:
+    return _merge(Config(), data, origin)
+
+
+def _merge(config: Config, data: dict[str, Any], origin: str) -> Config:
+    sections = {f.name: f for f in dataclasses.fields(Config)}
+    for key, value in data.items():
+        if key not in sections:
+            raise ConfigError(f"unknown key [{key}]", path=origin,
+                              hint=f"valid sections: {', '.join(sorted(sections))}")
+        current = getattr(config, key)
+        if not dataclasses.is_dataclass(current):
+            setattr(config, key, value)
+            continue
+        if not isinstance(value, dict):
+            raise ConfigError(f"[{key}] must be a table", path=origin)
+        known = {f.name: f for f in dataclasses.fields(current)}
+        for name, item in value.items():
+            if name not in known:
+                raise ConfigError(f"unknown key '{name}' in [{key}]", path=origin,
+                                  hint=f"valid keys: {', '.join(sorted(known))}")
+            expected = type(getattr(current, name))
+            if expected is float and isinstance(item, int):
+                item = float(item)
+            if not isinstance(item, expected):
+                raise ConfigError(
+                    f"[{key}] {name} must be {expected.__name__}, got {type(item).__name__}",
+                    path=origin)
+            setattr(current, name, item)
+    return config

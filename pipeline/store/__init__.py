@@ -1,0 +1,167 @@
+"""The one module that owns the DuckDB schema.
+
+DDL lives only in numbered files under ``migrations/`` (``0001_init.sql``, ...). They are applied
+in order, each in one transaction together with its row in ``schema_migrations``, and never edited
+once released: a schema change is a new file. Opening a file written by a newer klantvraag (a
+migration we do not know) is refused with a clear message instead of guessing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from pipeline.errors import StoreError
+
+DEFAULT_DB = Path("data/klantvraag.duckdb")
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    """All migrations shipped with the package, in order."""
+    found = []
+    for entry in resources.files("pipeline.store").joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), match.group(2), entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise StoreError(f"duplicate migration numbers in package: {versions}")
+    return found
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def migrate(con: duckdb.DuckDBPyConnection, *, path: str = "<database>") -> list[int]:
+    """Apply every pending migration; return the versions applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    known = migrations()
+    current = schema_version(con)
+    newest = known[-1].version if known else 0
+    if current > newest:
+        raise StoreError(
+            f"this database has schema version {current}, this klantvraag knows up to {newest}",
+            path=path,
+            hint="upgrade klantvraag (pip install -U klantvraag) or use another --db",
+        )
+    applied = []
+    for migration in known:
+        if migration.version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(migration.sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                [migration.version, migration.name, _now()],
+            )
+            con.execute("COMMIT")
+        except Exception as exc:
+            con.execute("ROLLBACK")
+            raise StoreError(
+                f"migration {migration.version:04d}_{migration.name} failed: {exc}", path=path
+            ) from exc
+        applied.append(migration.version)
+    _ensure_salt(con)
+    return applied
+
+
+def connect(path: str | Path = DEFAULT_DB, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and create or upgrade) the database file; ``":memory:"`` for tests."""
+    target = str(path)
+    if target != ":memory:":
+        file = Path(target)
+        if read_only and not file.exists():
+            raise StoreError("database file does not exist", path=target,
+                             hint="run `klantvraag ingest` first or pass the right --db")
+        file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(target, read_only=read_only)
+    except duckdb.IOException as exc:
+        raise StoreError(f"cannot open the database: {exc}", path=target,
+                         hint="is another klantvraag process using it?") from exc
+    except duckdb.Error as exc:
+        raise StoreError(f"not a DuckDB database or unreadable: {exc}", path=target) from exc
+    if not read_only:
+        migrate(con, path=target)
+    return con
+
+
+def _ensure_salt(con: duckdb.DuckDBPyConnection) -> None:
+    # One random salt per database for customer_key: repeat contacts can be matched inside this
+    # database, but the hashes are useless elsewhere and the raw identifier is not stored again.
+    con.execute(
+        "INSERT INTO settings SELECT 'customer_key_salt', ? "
+        "WHERE NOT EXISTS (SELECT 1 FROM settings WHERE key = 'customer_key_salt')",
+        [secrets.token_hex(16)],
+    )
+
+
+def get_setting(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Run:
+    """Bookkeeping for one command: a row in ``runs`` with its config and counts.
+
+    Use as a context manager; the row is finished with status 'ok' or 'failed'.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, command: str, config: dict[str, Any]):
+        self.con = con
+        self.command = command
+        self.run_id = f"{_now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+        self.counts: dict[str, Any] = {}
+        con.execute(
+            "INSERT INTO runs (run_id, command, started_at, status, config) VALUES (?, ?, ?, ?, ?)",
+            [self.run_id, command, _now(), "running", json.dumps(config, default=str)],
+        )
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.con.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, counts = ? WHERE run_id = ?",
+            [_now(), "failed" if exc_type else "ok", json.dumps(self.counts, default=str),
+             self.run_id],
+        )
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, int]]:
+    for (name,) in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+        "ORDER BY table_name"
+    ).fetchall():
+        yield name, con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]

@@ -1,0 +1,65 @@
+import duckdb
+import pytest
+
+from pipeline import store
+from pipeline.errors import StoreError
+
+
+def test_connect_creates_all_tables(tmp_path):
+    con = store.connect(tmp_path / "k.duckdb")
+    names = {name for name, _ in store.table_counts(con)}
+    assert {"sources", "contacts", "messages", "attachments", "runs", "settings"} <= names
+    assert store.schema_version(con) == store.migrations()[-1].version
+
+
+def test_migrate_is_idempotent(tmp_path):
+    path = tmp_path / "k.duckdb"
+    store.connect(path).close()
+    con = store.connect(path)
+    assert store.migrate(con) == []
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(store.migrations())
+
+
+def test_salt_is_created_once_and_kept(tmp_path):
+    path = tmp_path / "k.duckdb"
+    con = store.connect(path)
+    salt = store.get_setting(con, "customer_key_salt")
+    con.close()
+    assert len(salt) == 32
+    assert store.get_setting(store.connect(path), "customer_key_salt") == salt
+
+
+def test_newer_database_is_refused(tmp_path):
+    path = tmp_path / "k.duckdb"
+    con = store.connect(path)
+    con.execute("INSERT INTO schema_migrations VALUES (9999, 'from_the_future', now())")
+    con.close()
+    with pytest.raises(StoreError, match="schema version 9999"):
+        store.connect(path)
+
+
+def test_older_database_is_upgraded(tmp_path):
+    path = tmp_path / "k.duckdb"
+    con = duckdb.connect(str(path))
+    first = store.migrations()[0]
+    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+                "applied_at TIMESTAMP NOT NULL)")
+    con.execute(first.sql)
+    con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [first.version, first.name])
+    con.close()
+    con = store.connect(path)
+    assert store.schema_version(con) == store.migrations()[-1].version
+
+
+def test_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "junk.duckdb"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="junk.duckdb"):
+        store.connect(path)
+
+
+def test_run_bookkeeping(con):
+    with store.Run(con, "ingest", {"x": 1}) as run:
+        run.counts["files"] = 3
+    status, counts = con.execute("SELECT status, counts FROM runs").fetchone()
+    assert status == "ok" and '"files": 3' in counts
