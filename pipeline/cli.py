@@ -55,8 +55,10 @@ def main(
 
 def _print(summary: Summary) -> None:
     table = Table(title=summary.title, title_justify="left")
-    for column in summary.columns:
-        table.add_column(column, justify="right" if column[:1].islower() is False else "left")
+    for index, column in enumerate(summary.columns):
+        numeric = bool(summary.rows) and all(
+            isinstance(row[index], (int, float)) for row in summary.rows if row[index] is not None)
+        table.add_column(column, justify="right" if numeric else "left")
     for row in summary.rows:
         table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
     console.print(table)
