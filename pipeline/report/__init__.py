@@ -1,0 +1,103 @@
+"""The report: one self-contained HTML file, an Excel workbook and CSV/Parquet tables.
+
+``run(con, config)`` reads the stage tables, computes every figure in DuckDB (figures.py,
+projects.py), and writes ``<output_dir>/klantvraag-rapport.html`` (``klantvraag-report.html`` in
+English), the ``.xlsx`` beside it and ``tables/*.csv|parquet``. Stages that have not run yet are
+named in the report instead of failing it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipeline.config import ReportConfig
+from pipeline.errors import ConfigError
+from pipeline.report import excel, figures, html, narrative, projects, tables
+from pipeline.report.i18n import Texts
+from pipeline.store import Run
+from pipeline.summary import Summary
+
+
+@dataclass
+class Report:
+    """Everything the report shows, before it is written anywhere (the pure core)."""
+    figures: figures.Figures
+    projects: pd.DataFrame
+    sentences: list[str]
+    texts: Texts
+
+
+def build(con: duckdb.DuckDBPyConnection, config: ReportConfig) -> Report:
+    """Compute the report's figures; leaves the temporary base table for the writers."""
+    if config.cost_per_minute < 0:
+        raise ConfigError("[report] cost_per_minute must not be negative")
+    if any(float(v) < 0 for v in (config.handling_minutes or {}).values()):
+        raise ConfigError("[report] handling_minutes must not be negative")
+    texts = Texts(config.lang, config.currency)
+    minutes = figures.handling_minutes(config.handling_minutes)
+    figures.create_base(con, minutes, config.cost_per_minute)
+    fig = figures.compute(con, minutes, config.cost_per_minute)
+    project_frame = projects.compute(con, fig.key["months"], fig.tables["reasons"], texts)
+    return Report(fig, project_frame, narrative.summary(fig, project_frame, texts), texts)
+
+
+def run(con: duckdb.DuckDBPyConnection, config: ReportConfig) -> Summary:
+    out = Path(config.output_dir)
+    with Run(con, "report", dataclasses.asdict(config)) as bookkeeping:
+        try:
+            report = build(con, config)
+            written = write(con, report, out)
+        finally:
+            figures.drop_base(con)
+        key = report.figures.key
+        bookkeeping.counts = {"contacts": key["contacts"], "avoidable": key["avoidable"],
+                              "projects": len(report.projects), "files": len(written)}
+    texts = report.texts
+    summary = Summary(title=texts.t("files_written"), columns=["file", "bytes"],
+                      rows=[[str(path), path.stat().st_size] for path in written
+                            if path.parent == out] +
+                           [[str(out / "tables"), sum(p.stat().st_size for p in written
+                                                      if p.parent != out)]])
+    summary.notes = report.sentences
+    for stage, missing in (("reasons", "klantvraag reasons"), ("tags", "klantvraag tag"),
+                           ("text", "klantvraag prepare")):
+        if not report.figures.stages[stage]:
+            summary.warnings.append(f"{stage}: {texts.t('stage_missing', what=missing)}")
+    return summary
+
+
+def write(con: duckdb.DuckDBPyConnection, report: Report, out: Path) -> list[Path]:
+    """Write HTML, Excel and tables into ``out`` (overwriting: a re-run gives the same files)."""
+    out.mkdir(parents=True, exist_ok=True)
+    texts = report.texts
+    stem = texts.t("file_stem")
+    html_path, xlsx_path = out / f"{stem}.html", out / f"{stem}.xlsx"
+    table_paths = tables.export(con, report.figures, report.projects, out / "tables")
+    names = [html_path.name, xlsx_path.name, "tables/"]
+    assumptions = _assumption_lines(report)
+    page = html.render(report.figures, report.projects, report.sentences, assumptions, texts,
+                       names)
+    excel.write(xlsx_path, con, report.figures, report.projects, report.sentences,
+                assumptions, texts)
+    html_path.write_text(page, encoding="utf-8")
+    return [html_path, xlsx_path, *table_paths]
+
+
+def _assumption_lines(report: Report) -> list[str]:
+    texts, fig = report.texts, report.figures
+    minutes = fig.assumptions["handling_minutes"]
+    used = set(fig.tables["channels"]["channel"])
+    return [
+        texts.t("assumption_minutes", items=", ".join(
+            texts.t("assumption_minutes_part", channel=texts.label("channel", c),
+                    minutes=texts.number(m, 1))
+            for c, m in minutes.items() if c in used or not used)),
+        texts.t("assumption_cost", cost=texts.money(fig.assumptions["cost_per_minute"], 2)),
+        texts.t("assumption_scale", days=texts.number(fig.key["days"]),
+                months=texts.number(fig.key["months"], 1)),
+    ]
