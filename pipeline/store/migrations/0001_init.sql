@@ -34,7 +34,8 @@ CREATE TABLE contacts (
     subject        VARCHAR,
     language       VARCHAR,                 -- set by the nlp stage
     n_messages     INTEGER NOT NULL DEFAULT 0,
-    meta           JSON                     -- format-specific extras (ticket tags, queue, speaker inference, ...)
+    meta           JSON,                    -- format-specific extras (ticket tags, queue, speaker inference, ...)
+    thread_key     VARCHAR                  -- e-mail: normalised subject | customer_key, the threading fallback
 );
 
 CREATE TABLE messages (
@@ -46,7 +47,8 @@ CREATE TABLE messages (
     author      VARCHAR,                    -- display name or speaker label as in the source
     text        VARCHAR NOT NULL,
     source_id   VARCHAR NOT NULL,
-    meta        JSON                        -- e.g. {"role_inferred": true, "evidence": "..."}
+    meta        JSON,                       -- e.g. {"role_inferred": true, "evidence": "..."}
+    external_id VARCHAR                     -- the source's own id for this message (e-mail Message-ID without <>)
 );
 
 CREATE TABLE attachments (
