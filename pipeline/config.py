@@ -23,6 +23,7 @@ class IngestConfig:
     chat_mapping: str = "auto"
     chat_mapping_files: list[str] = field(default_factory=list)
     organisation_names: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
     strict: bool = False
 
 

@@ -80,7 +80,8 @@ def run(con: duckdb.DuckDBPyConnection, paths: list[Path], config: IngestConfig,
             "chat_mapping": config.chat_mapping,
             "mappings": tuple(load_mappings(config.chat_mapping_files)),
             "speakers": load_speaker_rules()}
-    items = list(discover([Path(p) for p in paths]))
+    ignored: list[str] = []
+    items = list(discover([Path(p) for p in paths], tuple(config.ignore), ignored))
     workers = max(1, workers or 1)
     known = {sid: (status, fmt) for sid, status, fmt in con.execute(
         "SELECT source_id, status, format FROM sources").fetchall()}
@@ -124,7 +125,11 @@ def run(con: duckdb.DuckDBPyConnection, paths: list[Path], config: IngestConfig,
             bookkeeping.counts = _counts(tally)
     finally:
         parser.close()
-    return _summary(tally)
+    summary = _summary(tally)
+    if ignored:
+        names = ", ".join(Path(p).name for p in ignored[:5]) + (" ..." if len(ignored) > 5 else "")
+        summary.notes.append(f"{len(ignored)} bestand(en) overgeslagen volgens [ingest] ignore: {names}")
+    return summary
 
 
 def _prepare(item: Item, known: dict, by_path: dict, seen_now: dict, tally: Tally,

@@ -6,6 +6,7 @@ refused and reported, never read as a path on disk. Members are shown as 'archiv
 
 from __future__ import annotations
 
+import fnmatch
 import io
 import zipfile
 from collections.abc import Callable, Iterator
@@ -31,15 +32,32 @@ def _skipped(name: str) -> bool:
     return name.startswith(".") or name in ("Thumbs.db", "desktop.ini")
 
 
-def discover(paths: list[Path]) -> Iterator[Item]:
+def ignored_by(name: str, patterns: tuple[str, ...]) -> str | None:
+    """The first ``patterns`` glob (case-insensitive) that ``name`` matches, if any."""
+    lowered = name.lower()
+    return next((p for p in patterns if fnmatch.fnmatchcase(lowered, p.lower())), None)
+
+
+def discover(paths: list[Path], ignore: tuple[str, ...] = (),
+             ignored: list[str] | None = None) -> Iterator[Item]:
+    """Every input file under ``paths``. Inside folders, files whose name matches an ``ignore``
+    glob (README, the generator's ground truth, ...) are left out and listed in ``ignored``;
+    a file named explicitly is always read."""
     for raw in paths:
         path = Path(raw)
         if not path.exists():
             raise InputFileError("file or folder not found", path=str(path),
                                  hint="check the path you passed to `klantvraag ingest`")
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file()
-                           and not any(_skipped(part) for part in p.relative_to(path).parts))
+            files = []
+            for p in sorted(path.rglob("*")):
+                if not p.is_file() or any(_skipped(part) for part in p.relative_to(path).parts):
+                    continue
+                if ignored_by(p.name, ignore):
+                    if ignored is not None:
+                        ignored.append(str(p))
+                    continue
+                files.append(p)
         else:
             files = [path]
         for file in files:

@@ -196,3 +196,20 @@ def test_cli_ingest_and_status(tmp_path, export):
     assert "fout:" in result.output and "Traceback" not in result.output
     result = runner.invoke(app, ["ingest", str(tmp_path / "nope"), "--db", str(db)])
     assert result.exit_code == 1 and "not found" in result.output
+
+
+def test_ignore_globs_skip_non_contact_files_in_folders(con, tmp_path, config):
+    from pipeline.ingest import run
+
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "README.md").write_text("# Over deze export\n")
+    (export / "ground_truth.csv").write_text("external_id,reason\nx,y\n")
+    (export / "gesprek.txt").write_text("Klant: mijn pakket is niet bezorgd\nMedewerker: ik kijk het na\n")
+    summary = run(con, [export], config.ingest)
+    statuses = con.execute("SELECT status, count(*) FROM sources GROUP BY 1").fetchall()
+    assert statuses == [("ingested", 1)]
+    assert any("2 bestand(en) overgeslagen" in note for note in summary.notes)
+    # Named explicitly, a file is read (and here fails as an unknown chat shape: recorded, not lost).
+    run(con, [export / "ground_truth.csv"], config.ingest)
+    assert con.execute("SELECT count(*) FROM sources WHERE status = 'error'").fetchone()[0] == 1
