@@ -1,0 +1,257 @@
+"""The pure core of the tagging stage: contacts in, tags with evidence out. No database."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterator
+
+from pipeline.progress import track
+from pipeline.tagging import avoidable, repeat, symptoms, third_party
+from pipeline.tagging.avoidable import Signal
+from pipeline.tagging.matcher import Hit, PhraseMatcher
+from pipeline.tagging.rules import RuleSet, load_rules
+
+
+@dataclass
+class ContactInput:
+    contact_id: str
+    question_text: str | None = None
+    customer_text: str | None = None
+    agent_text: str | None = None
+    customer_key: str | None = None
+    started_at: datetime | None = None
+    reason_id: str | None = None
+    reason_default: str | None = None     # reasons.default_category, when the taxonomy sets one
+    question_lemmas: str | None = None
+
+
+@dataclass
+class TagResult:
+    contact_id: str
+    avoidable_category: str
+    confidence: float
+    third_party_type: str | None
+    party: str | None
+    is_repeat: bool
+    repeat_of: str | None
+    repeat_gap_days: float | None
+    evidence: list[dict]
+    third_parties: list[third_party.ThirdPartyTag] = field(default_factory=list)
+    symptoms: list[symptoms.Symptom] = field(default_factory=list)
+
+
+class Tagger:
+    """Rules compiled once; ``tag`` handles a whole batch (repeats and learned defaults need it)."""
+
+    def __init__(self, ruleset: RuleSet | None = None, repeat_window_days: float = 7.0,
+                 batch_size: int = 512, workers: int | None = None) -> None:
+        self.ruleset = ruleset or load_rules()
+        self.repeat_window_days = repeat_window_days
+        self.batch_size = batch_size
+        # Processes for matching large batches; None: one per core (small batches stay serial).
+        self.workers = workers
+        self.matcher = PhraseMatcher(self.ruleset)
+        self.rules = self.ruleset.by_id()
+        self.weights = self.ruleset.weights
+
+    # -- matching ----------------------------------------------------------------------------
+    def hits(self, contacts: list[ContactInput]) -> list[dict[str, list[Hit]]]:
+        texts, owners = [], []
+        for i, contact in enumerate(contacts):
+            for source, text in _sources(contact).items():
+                if text:
+                    texts.append(text)
+                    owners.append((i, source))
+        result: list[dict[str, list[Hit]]] = [{} for _ in contacts]
+        for (i, source), hits in zip(owners, self._match_texts(texts)):
+            result[i][source] = hits
+        return result
+
+    def _match_texts(self, texts: list[str]) -> Iterator[list[Hit]]:
+        workers = self.workers if self.workers is not None else (os.cpu_count() or 1)
+        workers = min(workers, max(1, len(texts) // PARALLEL_MIN_TEXTS))
+        if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            docs = self.matcher.docs(texts, batch_size=self.batch_size)
+            for doc in track(docs, "Tags zoeken", total=len(texts)):
+                yield self.matcher.match_doc(doc)
+            return
+        # Matching is independent per text: split it over processes (fork shares the compiled
+        # rules); repeats and learned defaults need the whole batch and stay here.
+        chunks = [texts[i:i + CHUNK_TEXTS] for i in range(0, len(texts), CHUNK_TEXTS)]
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers, initializer=_init_worker, initargs=(self.matcher,)) as pool:
+            for hits in track(pool.imap(_match_chunk, chunks), "Tags zoeken", total=len(chunks)):
+                yield from hits
+
+    # -- tagging -----------------------------------------------------------------------------
+    def tag(self, contacts: list[ContactInput],
+            repeat_window_days: float | None = None) -> list[TagResult]:
+        """Tag a batch; ``repeat_window_days`` overrides the window given at construction."""
+        window = self.repeat_window_days if repeat_window_days is None else repeat_window_days
+        all_hits = self.hits(contacts)
+        factors = self.weights.get("sources", {})
+        phrase = [avoidable.phrase_signals(h, self.rules, factors) for h in all_hits]
+        strong = float(self.weights.get("failure_context_score", 2.0))
+        parties = [third_party.find(h, self.rules, self.weights,
+                                    failure=avoidable.scores(p)["voorkomen"] >= strong)
+                   for h, p in zip(all_hits, phrase)]
+        found_symptoms = [symptoms.find(h, self.rules) for h in all_hits]
+        repeats = repeat.find(
+            [repeat.RepeatInput(c.contact_id, c.customer_key, c.started_at, c.reason_id,
+                                frozenset((c.question_lemmas or "").split())) for c in contacts],
+            window, float(self.weights.get("repeat_min_overlap", 0.3)))
+        learned = self._learned_defaults(contacts, phrase)
+        prior = self._prior(phrase)
+
+        results = []
+        for contact, signals, (tags, mentions), found in zip(contacts, phrase, parties,
+                                                               found_symptoms):
+            signals = list(signals)
+            signals += self._repeat_signal(repeats.get(contact.contact_id))
+            signals += self._reason_signal(contact, learned)
+            signals += self._symptom_signals(found)
+            main = third_party.main_tag(tags)
+            signals += self._third_party_signal(main)
+            category, confidence = avoidable.decide(signals, self.weights)
+            if not signals and prior:
+                category = prior[0]
+            evidence = avoidable.evidence(signals, category)
+            evidence += [{"rule": t.rule_id, "source": t.source, "span": t.span,
+                          "weight": round(t.score, 3), "third_party_type": t.third_party_type,
+                          "party": t.party, "kind": t.kind} for t in tags]
+            evidence += [{"rule": m.rule_id, "source": m.source, "span": m.span, "weight": 0.0,
+                          "third_party_type": m.third_party_type, "party": m.party,
+                          "kind": "topic" if m.topic else "mention"}
+                         for m in _unique_mentions(mentions)]
+            if not signals:
+                note = ("geen signaal gevonden; meest voorkomende categorie bij "
+                        f"{prior[1]} contacten met sterke signalen" if prior else
+                        "geen signaal gevonden; standaardcategorie")
+                evidence.insert(0, {"rule": "fallback", "source": "none", "span": "",
+                                    "weight": 0.0, "category": category, "note": note})
+            rep = repeats.get(contact.contact_id)
+            results.append(TagResult(
+                contact_id=contact.contact_id, avoidable_category=category,
+                confidence=confidence,
+                third_party_type=main.third_party_type if main else None,
+                party=main.party if main else None,
+                is_repeat=rep is not None, repeat_of=rep.repeat_of if rep else None,
+                repeat_gap_days=rep.gap_days if rep else None,
+                evidence=evidence, third_parties=tags, symptoms=found))
+        return results
+
+    def _repeat_signal(self, rep: repeat.Repeat | None) -> list[Signal]:
+        if rep is None:
+            return []
+        cfg = self.weights.get("repeat", {})
+        return [Signal(cfg.get("category", "voorkomen"), float(cfg.get("weight", 3.0)),
+                       "repeat", "repeat", repeat.evidence_text(rep))]
+
+    def _reason_signal(self, contact: ContactInput, learned: dict[str, tuple]) -> list[Signal]:
+        if contact.reason_default:
+            return [Signal(contact.reason_default, float(self.weights.get("reason_default", 1.2)),
+                           "reason_default", "reason",
+                           f"standaard van reden {contact.reason_id}")]
+        if contact.reason_id in learned:
+            category, n, share = learned[contact.reason_id]
+            weight = float(self.weights.get("reason_learned", {}).get("weight", 0.8))
+            return [Signal(category, weight, "reason_learned", "reason",
+                           f"afgeleid: {n} contacten van reden {contact.reason_id} met sterke "
+                           f"signalen, {share:.0%} {category}")]
+        return []
+
+    def _symptom_signals(self, found: list[symptoms.Symptom]) -> list[Signal]:
+        cfg = self.weights.get("symptoms", {})
+        out, seen = [], set()
+        for symptom in found:
+            if symptom.symptom in seen:
+                continue
+            seen.add(symptom.symptom)
+            out.append(Signal(cfg.get("category", "voorkomen"), float(cfg.get(symptom.symptom, 0.5)),
+                              symptom.rule_id, "agent", symptom.span))
+        return out
+
+    def _third_party_signal(self, main: third_party.ThirdPartyTag | None) -> list[Signal]:
+        if main is None or main.kind != "cause":
+            return []
+        cfg = self.weights.get("third_party_cause", {})
+        return [Signal(cfg.get("category", "voorkomen"), float(cfg.get("weight", 1.0)),
+                       main.rule_id, "third_party", main.span)]
+
+    def _prior(self, phrase: list[list[Signal]]) -> tuple[str, int] | None:
+        """For contacts without any signal: the most common category among strong contacts."""
+        cfg = self.weights.get("fallback", {})
+        if not cfg.get("learn", False):
+            return None
+        strong = float(self.weights.get("reason_learned", {}).get("strong_score", 2.0))
+        counter: Counter = Counter()
+        for signals in phrase:
+            totals = avoidable.scores(signals)
+            best = max(totals, key=totals.get)
+            if totals[best] >= strong:
+                counter[best] += 1
+        n = sum(counter.values())
+        if n < int(cfg.get("min_contacts", 20)):
+            return None
+        return counter.most_common(1)[0][0], n
+
+    def _learned_defaults(self, contacts: list[ContactInput],
+                          phrase: list[list[Signal]]) -> dict[str, tuple[str, int, float]]:
+        """Per reason without a set default: the category most of its strong contacts have."""
+        cfg = self.weights.get("reason_learned", {})
+        strong = float(cfg.get("strong_score", 2.0))
+        votes: dict[str, Counter] = {}
+        for contact, signals in zip(contacts, phrase):
+            if not contact.reason_id or contact.reason_default:
+                continue
+            totals = avoidable.scores(signals)
+            best = max(totals, key=totals.get)
+            if totals[best] >= strong:
+                votes.setdefault(contact.reason_id, Counter())[best] += 1
+        learned = {}
+        for reason_id, counter in votes.items():
+            n = sum(counter.values())
+            category, count = counter.most_common(1)[0]
+            if n >= int(cfg.get("min_contacts", 5)) and count / n >= float(cfg.get("min_share", 0.6)):
+                learned[reason_id] = (category, n, count / n)
+        return learned
+
+
+def _unique_mentions(mentions: list[third_party.Mention]) -> list[third_party.Mention]:
+    """One evidence item per rule and wording (the question and later turns repeat a lot)."""
+    seen, out = set(), []
+    for mention in mentions:
+        key = (mention.rule_id, mention.span.lower())
+        if key not in seen:
+            seen.add(key)
+            out.append(mention)
+    return out
+
+
+PARALLEL_MIN_TEXTS = 3000
+CHUNK_TEXTS = 1000
+_worker_matcher: PhraseMatcher | None = None
+
+
+def _init_worker(matcher: PhraseMatcher) -> None:
+    global _worker_matcher
+    _worker_matcher = matcher
+
+
+def _match_chunk(texts: list[str]) -> list[list[Hit]]:
+    matcher = _worker_matcher
+    return [matcher.match_doc(doc) for doc in matcher.docs(texts)]
+
+
+def _sources(contact: ContactInput) -> dict[str, str | None]:
+    question = (contact.question_text or "").strip()
+    customer = (contact.customer_text or "").strip()
+    if question and customer.startswith(question):
+        customer = customer[len(question):].strip()
+    elif customer == question:
+        customer = ""
+    return {"question": question, "customer": customer, "agent": contact.agent_text}
