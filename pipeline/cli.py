@@ -10,6 +10,7 @@ from typing import Annotated, Callable, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline import __version__
@@ -60,12 +61,15 @@ def _print(summary: Summary) -> None:
             isinstance(row[index], (int, float)) for row in summary.rows if row[index] is not None)
         table.add_column(column, justify="right" if numeric else "left")
     for row in summary.rows:
-        table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+        table.add_row(*[f"{v:,}".replace(",", ".") if isinstance(v, int) else escape(str(v))
+                        for v in row])
     console.print(table)
+    # Notes and warnings carry file names and config keys like [ingest]: never rich markup.
     for note in summary.notes:
-        console.print(f"  {note}")
+        console.print(f"  {escape(note)}", soft_wrap=True)
     for warning in summary.warnings:
-        err_console.print(f"[yellow]waarschuwing:[/yellow] {warning}")
+        err_console.print(f"[yellow]waarschuwing:[/yellow] {escape(warning)}", soft_wrap=True,
+                          highlight=False)
 
 
 def _guard(work: Callable[[], list[Summary]]) -> None:
@@ -73,7 +77,7 @@ def _guard(work: Callable[[], list[Summary]]) -> None:
     try:
         summaries = work()
     except KlantvraagError as exc:
-        err_console.print(f"[red]fout:[/red] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]fout:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     except KeyboardInterrupt:
         err_console.print("afgebroken")

@@ -201,7 +201,7 @@ def _counts(tally: Tally) -> dict:
 
 def _summary(tally: Tally) -> Summary:
     summary = Summary(title="Ingelezen", columns=[
-        "formaat", "bestanden", "ingelezen", "al_bekend", "fouten", "contacten_nieuw", "berichten_nieuw"])
+        "formaat", "bestanden", "ingelezen", "dubbel", "fouten", "+contacten", "+berichten"])
     totals: Counter = Counter()
     for fmt in sorted(tally.files):
         counts = tally.files[fmt]

@@ -26,7 +26,7 @@ def per_format(summary):
 
 def assert_reconciles(summary):
     for fmt, c in per_format(summary).items():
-        assert c["bestanden"] == c["ingelezen"] + c["al_bekend"] + c["fouten"], fmt
+        assert c["bestanden"] == c["ingelezen"] + c["dubbel"] + c["fouten"], fmt
 
 
 @pytest.fixture
@@ -53,8 +53,8 @@ def test_whole_folder_every_format_and_errors_recorded(con, config, export):
     # Sources agree with the summary: every file once, errors with status error.
     assert table(con, "sources") == counts["totaal"]["bestanden"]
     assert con.execute("SELECT count(*) FROM contacts WHERE n_messages = 0").fetchone()[0] == 0
-    assert table(con, "contacts") == counts["totaal"]["contacten_nieuw"]
-    assert table(con, "messages") == counts["totaal"]["berichten_nieuw"]
+    assert table(con, "contacts") == counts["totaal"]["+contacten"]
+    assert table(con, "messages") == counts["totaal"]["+berichten"]
     assert table(con, "attachments") == 1
     # seq is 0..n-1 per contact and n_messages matches
     bad = con.execute("""SELECT count(*) FROM (SELECT contact_id, count(*) n, max(seq) m, min(seq) s
@@ -84,8 +84,8 @@ def test_rerun_adds_nothing(con, config, export):
     assert_reconciles(again)
     assert tables(con) == before
     totals = per_format(again)["totaal"]
-    assert totals["ingelezen"] == 0 and totals["contacten_nieuw"] == 0 and totals["berichten_nieuw"] == 0
-    assert totals["al_bekend"] + totals["fouten"] == totals["bestanden"]
+    assert totals["ingelezen"] == 0 and totals["+contacten"] == 0 and totals["+berichten"] == 0
+    assert totals["dubbel"] + totals["fouten"] == totals["bestanden"]
 
 
 def test_same_bytes_under_another_name_is_a_duplicate(con, config, export, tmp_path):
@@ -93,8 +93,8 @@ def test_same_bytes_under_another_name_is_a_duplicate(con, config, export, tmp_p
     shutil.copy(export / "chat" / "generic.json", copy)
     ingest.run(con, [export / "chat" / "generic.json"], config.ingest)
     summary = ingest.run(con, [copy], config.ingest)
-    assert per_format(summary)["chat_json"] == {"bestanden": 1, "ingelezen": 0, "al_bekend": 1, "fouten": 0,
-                                                "contacten_nieuw": 0, "berichten_nieuw": 0}
+    assert per_format(summary)["chat_json"] == {"bestanden": 1, "ingelezen": 0, "dubbel": 1, "fouten": 0,
+                                                "+contacten": 0, "+berichten": 0}
     assert table(con, "sources") == 1
 
 
@@ -137,7 +137,7 @@ def test_small_batches_and_worker_processes_give_the_same_result(con, config, ex
     before = tables(other)
     again = ingest.run(other, [export], config.ingest, batch_files=2)   # many windows, all known
     totals = per_format(again)["totaal"]
-    assert totals["al_bekend"] + totals["fouten"] == totals["bestanden"] == table(other, "sources")
+    assert totals["dubbel"] + totals["fouten"] == totals["bestanden"] == table(other, "sources")
     assert tables(other) == before
 
 
