@@ -104,7 +104,7 @@ def _ingest(con, config: Config, paths: list[Path]) -> Summary:
 def _prepare(con, config: Config) -> Summary:
     from pipeline import nlp
 
-    return nlp.run(con, config.nlp)
+    return nlp.run(con, config.nlp, workers=config.nlp.workers or None)
 
 
 def _reasons(con, config: Config, apply: bool = False) -> Summary:

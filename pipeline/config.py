@@ -32,6 +32,7 @@ class NlpConfig:
     batch_size: int = 256
     question_turns: int = 2
     model_languages: list[str] = field(default_factory=lambda: ["nl"])
+    workers: int = 0
 
 
 @dataclass

@@ -12,6 +12,7 @@ CREATE TABLE contact_text (
     bot_text            VARCHAR,              -- every bot turn, cleaned and PII-masked
     question_lemmas     VARCHAR,              -- lemmas of question_text, space-separated, compounds split, stop words out
     pii_counts          JSON,                 -- {"TELEFOON": 2, "IBAN": 1, ...}
+    clean_rules         JSON,                 -- {"nl_op_schreef": 1, "signature_block": 1, ...}: which cleaning rules fired
     input_hash          VARCHAR NOT NULL,     -- hash of the contact's messages as prepared
     prepared_at         TIMESTAMP NOT NULL
 );
