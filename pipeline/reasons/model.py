@@ -1,0 +1,356 @@
+"""ReasonModel: BERTopic (seeded UMAP + HDBSCAN) over one language's questions, made stable.
+
+The scikit-learn estimator contract: ``__init__`` only stores parameters, ``fit`` returns self
+and sets attributes ending in ``_``; ``transform`` needs a fitted (or loaded) model.
+
+fit(texts, lemmas):
+  1. embed (the backend is fitted on at most ``fit_sample_size`` texts, chosen by seed);
+  2. BERTopic with our sub-models on the sample: UMAP (random_state fixed), HDBSCAN with
+     min_cluster_size ~ sqrt(n)/2.5 (retried smaller while fewer than ``min_reasons`` come out);
+  3. merge the most similar reasons while there are more than ``max_reasons`` (merge.py);
+  4. guided mode: clusters that match an analyst's seeded reason take its id (how='seeded');
+  5. reduce outliers by a k-nearest-neighbour vote among assigned questions, down to at most
+     ``max_outlier_share``; the similarity bar used is kept as ``threshold_``;
+  6. every other text is assigned by the same vote (fast: no UMAP at transform time).
+transform(texts) uses step 6 only; texts below ``threshold_`` fit no reason (-1, drift).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from pipeline.errors import NotFittedError
+from pipeline.reasons import merge, representation
+from pipeline.reasons.embed import TFIDF_SPECS, make_embedder
+
+OUTLIER = -1
+MIN_FIT_TEXTS = 30
+FORMAT_VERSION = 1
+NATURAL_QUANTILE = 0.02
+MIN_CLUSTER_FLOOR = 3      # smallest HDBSCAN cluster tried while short of min_reasons
+
+
+class ReasonModel:
+    def __init__(self, language: str = "nl", embedding_model: str = "char-tfidf",
+                 min_reasons: int = 15, max_reasons: int = 40, max_outlier_share: float = 0.10,
+                 random_state: int = 42, fit_sample_size: int = 20000,
+                 min_cluster_size: int | None = None, n_neighbors: int = 15,
+                 n_components: int = 5, vote_k: int = 15, seed_threshold: float = 0.45):
+        self.language = language
+        self.embedding_model = embedding_model
+        self.min_reasons = min_reasons
+        self.max_reasons = max_reasons
+        self.max_outlier_share = max_outlier_share
+        self.random_state = random_state
+        self.fit_sample_size = fit_sample_size
+        self.min_cluster_size = min_cluster_size
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.vote_k = vote_k
+        self.seed_threshold = seed_threshold
+
+    # -- fitting ----------------------------------------------------------------------------------
+
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in (
+            "language", "embedding_model", "min_reasons", "max_reasons", "max_outlier_share",
+            "random_state", "fit_sample_size", "min_cluster_size", "n_neighbors", "n_components",
+            "vote_k", "seed_threshold")}
+
+    def fit(self, texts: Sequence[str], lemmas: Sequence[str] | None = None,
+            seeds: dict[str, list[str]] | None = None) -> "ReasonModel":
+        """Fit on ``texts`` (question texts); ``lemmas`` feed the keywords; ``seeds`` maps a
+        seeded reason key to example phrases (guided mode)."""
+        texts = [t or "" for t in texts]
+        lemmas = [l or "" for l in lemmas] if lemmas is not None else texts
+        n = len(texts)
+        if n < MIN_FIT_TEXTS:
+            raise ValueError(f"need at least {MIN_FIT_TEXTS} texts to fit, got {n}")
+        rng = np.random.default_rng(self.random_state)
+        sample = np.arange(n) if n <= self.fit_sample_size else np.sort(
+            rng.choice(n, size=self.fit_sample_size, replace=False))
+        self.embedder_ = make_embedder(self.embedding_model, random_state=self.random_state,
+                                       language=self.language)
+        self.embedder_.fit([texts[i] for i in sample])
+        embeddings = self.embedder_.transform(texts)
+        sample_emb = embeddings[sample]
+
+        labels, probs = self._cluster(sample_emb, [lemmas[i] for i in sample])
+        seeded = np.zeros(len(sample), dtype=bool)
+        self.seed_keys_: dict[int, str] = {}
+        if seeds:
+            labels, seeded = self._seed(sample_emb, labels, seeds)
+        labels = self._merge(sample_emb, labels, protected=set(self.seed_keys_))
+
+        how = np.where(labels == OUTLIER, "outlier", np.where(seeded, "seeded", "assigned"))
+        labels, probs, how = self._reduce(sample_emb, labels, probs, how)
+
+        all_labels = np.full(n, OUTLIER, dtype=np.int64)
+        all_probs = np.zeros(n, dtype=np.float64)
+        all_how = np.full(n, "outlier", dtype=object)
+        all_labels[sample], all_probs[sample], all_how[sample] = labels, probs, how
+        rest = np.setdiff1d(np.arange(n), sample)
+        if len(rest):
+            rest_labels, rest_probs = self._vote(embeddings[rest])
+            all_labels[rest], all_probs[rest] = rest_labels, rest_probs
+            all_how[rest] = np.where(rest_labels == OUTLIER, "outlier", "assigned")
+
+        final, mapping = merge.relabel_by_size(all_labels)
+        self.seed_keys_ = {mapping[k]: v for k, v in self.seed_keys_.items() if k in mapping}
+        self.bank_labels_ = np.array([mapping.get(int(x), OUTLIER) for x in self.bank_labels_])
+        self.labels_, self.probabilities_, self.how_ = final, all_probs, all_how.astype(str)
+        self.centroids_ = merge.centroids(embeddings, final)
+        self.n_reasons_ = len(self.centroids_)
+        self._describe(texts, lemmas, embeddings, final)
+        return self
+
+    def _cluster(self, emb: np.ndarray, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """BERTopic with explicit sub-models; HDBSCAN retried smaller below ``min_reasons``."""
+        from bertopic import BERTopic
+        from bertopic.backend import BaseEmbedder
+        from hdbscan import HDBSCAN
+        from umap import UMAP
+
+        class Backend(BaseEmbedder):   # our embedder behind BERTopic's backend protocol
+            def __init__(self, embedder):
+                super().__init__()
+                self.embedder = embedder
+
+            def embed(self, documents, verbose=False):
+                return self.embedder.transform(documents)
+
+        n = len(emb)
+        size = self.min_cluster_size or max(5, round(np.sqrt(n) / 2.5))
+        with warnings.catch_warnings():  # seeded UMAP runs single-threaded: that is intended
+            warnings.filterwarnings("ignore", message=".*n_jobs value.*", category=UserWarning)
+            reduced = UMAP(n_neighbors=min(self.n_neighbors, n - 1),
+                           n_components=min(self.n_components, n - 2), min_dist=0.0,
+                           metric="cosine", random_state=self.random_state).fit_transform(emb)
+        for _ in range(4):
+            topic_model = BERTopic(
+                embedding_model=Backend(self.embedder_),
+                umap_model=_Precomputed(reduced),
+                hdbscan_model=HDBSCAN(min_cluster_size=size, metric="euclidean",
+                                      cluster_selection_method="eom", prediction_data=False),
+                vectorizer_model=_vectorizer(self.language, n),
+                calculate_probabilities=False, verbose=False)
+            topics, probs = topic_model.fit_transform(docs, embeddings=emb)
+            labels = np.asarray(topics, dtype=np.int64)
+            if len(set(labels) - {OUTLIER}) >= self.min_reasons or size <= MIN_CLUSTER_FLOOR:
+                break
+            size = max(MIN_CLUSTER_FLOOR, size * 2 // 3)
+        self.min_cluster_size_ = size
+        probs = np.asarray(probs if probs is not None else np.ones(n), dtype=np.float64)
+        return labels, np.where(labels == OUTLIER, 0.0, probs.reshape(n, -1).max(axis=1))
+
+    def _seed(self, emb, labels, seeds):
+        """Clusters whose questions sit closest to a seeded reason's phrases become that reason."""
+        keys = list(seeds)
+        phrase_emb = [self.embedder_.transform(seeds[k]) for k in keys]
+        doc_seed = np.stack([(emb @ p.T).max(axis=1) for p in phrase_emb], axis=1)
+        best, best_sim = doc_seed.argmax(axis=1), doc_seed.max(axis=1)
+        labels = labels.copy()
+        seeded = np.zeros(len(labels), dtype=bool)
+        next_label = int(labels.max()) + 1
+        seed_label = {}
+        for cluster in sorted(set(labels) - {OUTLIER}):
+            members = labels == cluster
+            votes = np.bincount(best[members][best_sim[members] >= self.seed_threshold],
+                                minlength=len(keys))
+            if votes.max() * 2 > members.sum():   # most of the cluster matches one seed
+                key = int(votes.argmax())
+                seed_label.setdefault(key, next_label + key)
+                labels[members] = seed_label[key]
+                seeded[members] = True
+        for key in range(len(keys)):   # single questions that match a seed closely
+            close = (best == key) & (best_sim >= self.seed_threshold) & ~seeded
+            if key in seed_label or close.sum() >= 3:
+                seed_label.setdefault(key, next_label + key)
+                labels[close] = seed_label[key]
+                seeded[close] = True
+        self.seed_keys_ = {label: keys[key] for key, label in seed_label.items()}
+        return labels, seeded
+
+    def _merge(self, emb, labels, protected: set[int]) -> np.ndarray:
+        clusters = set(labels) - {OUTLIER}
+        if len(clusters) <= self.max_reasons:
+            return labels
+        centres = merge.centroids(emb, labels, unit=False)
+        sizes = {k: int(np.sum(labels == k)) for k in centres}
+        plan = merge.merge_plan(centres, sizes, self.max_reasons)
+        for old, new in list(plan.items()):   # two seeded reasons are never merged silently
+            if old in protected and new in protected and old != new:
+                plan[old] = old
+        self.merged_ = len(clusters) - len(set(plan.values()))
+        return merge.apply_plan(labels, plan)
+
+    def _reduce(self, emb, labels, probs, how):
+        """Assign outliers by neighbour vote; keep at most ``max_outlier_share`` unassigned.
+
+        A text fits a reason when its nearest neighbour among that reason's questions is at
+        least ``threshold_`` similar: the 2% quantile of the same measure for the clustered
+        questions (leave-one-out), lowered only as far as the outlier bound needs."""
+        assigned = labels != OUTLIER
+        self.bank_, self.bank_labels_ = emb[assigned], labels[assigned]
+        self.threshold_ = -1.0
+        outliers = np.flatnonzero(~assigned)
+        if assigned.sum() < 2:
+            return labels, probs, how
+        _, _, own = self._vote(self.bank_, threshold=-np.inf, with_similarity=True,
+                               exclude_self=True)
+        natural = float(np.quantile(own, NATURAL_QUANTILE))
+        self.threshold_ = natural
+        if len(outliers) == 0:
+            return labels, probs, how
+        vote_labels, vote_probs, sims = self._vote(emb[outliers], threshold=-np.inf,
+                                                   with_similarity=True)
+        allowed = int(np.floor(self.max_outlier_share * len(labels)))
+        threshold = natural
+        if np.sum(sims < natural) > allowed:
+            threshold = float(np.sort(sims)[::-1][len(outliers) - allowed - 1])
+        take = sims >= threshold
+        labels, probs, how = labels.copy(), probs.copy(), how.copy()
+        labels[outliers[take]] = vote_labels[take]
+        probs[outliers[take]] = vote_probs[take]
+        how[outliers[take]] = "reduced"
+        self.threshold_ = float(threshold)
+        return labels, probs, how
+
+    # -- assigning --------------------------------------------------------------------------------
+
+    def _vote(self, emb: np.ndarray, threshold: float | None = None,
+              with_similarity: bool = False, exclude_self: bool = False):
+        """Weighted k-nearest-neighbour vote among the fit's clustered questions; a text fits
+        when its nearest neighbour within the winning reason reaches ``threshold``."""
+        threshold = self.threshold_ if threshold is None else threshold
+        n, k = len(emb), min(self.vote_k, len(self.bank_) - int(exclude_self))
+        labels = np.full(n, OUTLIER, dtype=np.int64)
+        probs = np.zeros(n)
+        sims = np.full(n, -1.0)
+        if k < 1:
+            return (labels, probs, sims) if with_similarity else (labels, probs)
+        classes = np.unique(self.bank_labels_)
+        index = np.searchsorted(classes, self.bank_labels_)
+        for start in range(0, n, 2048):
+            block = emb[start:start + 2048] @ self.bank_.T
+            rows = np.arange(len(block))
+            if exclude_self:
+                block[rows, start + rows] = -np.inf
+            nearest = np.argpartition(-block, k - 1, axis=1)[:, :k]
+            near_sims = np.take_along_axis(block, nearest, axis=1)
+            weights = np.clip(near_sims, 1e-6, None)
+            votes = np.zeros((len(block), len(classes)))
+            np.add.at(votes, (np.repeat(rows, k), index[nearest].ravel()), weights.ravel())
+            winner = votes.argmax(axis=1)
+            span = slice(start, start + len(block))
+            labels[span] = classes[winner]
+            probs[span] = votes.max(axis=1) / votes.sum(axis=1)
+            sims[span] = np.where(index[nearest] == winner[:, None], near_sims, -1.0).max(axis=1)
+        fits = sims >= threshold
+        labels = np.where(fits, labels, OUTLIER)
+        probs = np.where(fits, probs, 0.0)
+        return (labels, probs, sims) if with_similarity else (labels, probs)
+
+    def transform(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Reason label per text (-1: fits none) and its probability; no refitting."""
+        if not hasattr(self, "bank_") or not hasattr(self, "centroids_"):
+            raise NotFittedError("the reason model is not fitted or loaded",
+                                 hint="run `klantvraag reasons` without --apply first")
+        if not self.centroids_:
+            return np.full(len(texts), OUTLIER), np.zeros(len(texts))
+        return self._vote(self.embedder_.transform([t or "" for t in texts]))
+
+    # -- describing -------------------------------------------------------------------------------
+
+    def _describe(self, texts, lemmas, embeddings, labels) -> None:
+        classes = sorted(self.centroids_)
+        words = representation.keywords(lemmas, labels, classes, self.language)
+        names = representation.labels(texts, labels, classes, self.language, fallback=words)
+        shown = representation.examples(texts, embeddings, labels, self.centroids_)
+        self.reasons_ = []
+        for cls in classes:
+            size = int(np.sum(labels == cls))
+            self.reasons_.append({
+                "label": names[cls], "keywords": words[cls], "examples": shown[cls],
+                "description": representation.describe(self.language, words[cls], size),
+                "size": size, "seed": self.seed_keys_.get(cls)})
+
+    # -- persistence ------------------------------------------------------------------------------
+
+    def save(self, folder: str | Path) -> None:
+        import joblib
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        classes = sorted(self.centroids_)
+        np.savez_compressed(folder / "arrays.npz", bank=self.bank_, bank_labels=self.bank_labels_,
+                            classes=np.array(classes, dtype=np.int64),
+                            centroids=np.stack([self.centroids_[c] for c in classes])
+                            if classes else np.zeros((0, self.bank_.shape[1]), np.float32))
+        if self.embedding_model in TFIDF_SPECS:
+            joblib.dump(self.embedder_, folder / "embedder.joblib")
+        meta = {"format": FORMAT_VERSION, "params": self.get_params(),
+                "threshold": self.threshold_, "n_reasons": self.n_reasons_,
+                "min_cluster_size": self.min_cluster_size_, "reasons": self.reasons_,
+                "versions": _versions()}
+        (folder / "model.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "ReasonModel":
+        import joblib
+
+        folder = Path(folder)
+        meta_file = folder / "model.json"
+        if not meta_file.exists():
+            raise NotFittedError("no fitted reason model here", path=str(folder),
+                                 hint="run `klantvraag reasons` without --apply first")
+        meta = json.loads(meta_file.read_text("utf-8"))
+        model = cls(**meta["params"])
+        arrays = np.load(folder / "arrays.npz")
+        model.bank_, model.bank_labels_ = arrays["bank"], arrays["bank_labels"]
+        model.centroids_ = {int(c): v for c, v in zip(arrays["classes"], arrays["centroids"])}
+        model.threshold_ = meta["threshold"]
+        model.n_reasons_ = meta["n_reasons"]
+        model.min_cluster_size_ = meta["min_cluster_size"]
+        model.reasons_ = meta["reasons"]
+        if model.embedding_model in TFIDF_SPECS:
+            if meta["versions"].get("scikit-learn") != _versions()["scikit-learn"]:
+                raise NotFittedError("model saved with another scikit-learn version",
+                                     path=str(folder), hint="refit: `klantvraag reasons`")
+            model.embedder_ = joblib.load(folder / "embedder.joblib")
+        else:
+            model.embedder_ = make_embedder(model.embedding_model)
+        return model
+
+
+class _Precomputed:
+    """A UMAP stand-in for BERTopic: UMAP is run once, HDBSCAN may be retried on its output."""
+
+    def __init__(self, reduced: np.ndarray):
+        self.reduced = reduced
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return self.reduced
+
+    def fit_transform(self, X, y=None):
+        return self.reduced
+
+
+def _vectorizer(language: str, n: int):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(analyzer=representation.analyzer(language), min_df=2 if n > 50 else 1)
+
+
+def _versions() -> dict:
+    import sklearn
+
+    return {"scikit-learn": sklearn.__version__, "numpy": np.__version__}

@@ -1,0 +1,118 @@
+"""The reason stage's language data: stop words for keywords and labels, validated on load."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from pipeline.errors import ResourceError
+
+TOKEN = re.compile(r"\b[^\W\d_][\w'’-]*[^\W_]\b|\b[^\W\d_]\b", re.UNICODE)
+PLACEHOLDER = re.compile(r"\[[A-Z_]+\]|<[A-Z_]+>|\{[A-Z_]+\}")
+_KINDS = {"stop", "keep"}
+_LANGUAGES = {"nl", "en", "any"}
+
+
+@dataclass(frozen=True)
+class StopGroup:
+    id: str
+    language: str
+    kind: str
+    words: frozenset[str]
+    stop_examples: tuple[str, ...]
+    keep_examples: tuple[str, ...]
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercased word tokens; masked placeholders like ``[NAAM]`` are dropped."""
+    return TOKEN.findall(PLACEHOLDER.sub(" ", text or "").lower())
+
+
+def load_groups(path: str | Path | None = None) -> list[StopGroup]:
+    if path is None:
+        source = resources.files("pipeline.resources").joinpath("reasons").joinpath("stopwords.yaml")
+        label = "pipeline/resources/reasons/stopwords.yaml"
+    else:
+        source, label = Path(path), str(path)
+    try:
+        data = yaml.safe_load(source.read_text("utf-8"))
+    except yaml.YAMLError as exc:
+        raise ResourceError(f"not valid YAML: {exc}", path=label) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
+        raise ResourceError("expected a mapping with a list 'groups'", path=label)
+    groups, seen = [], set()
+    for index, item in enumerate(data["groups"]):
+        where = f"groups[{index}]"
+        if not isinstance(item, dict):
+            raise ResourceError("each group must be a mapping", path=label, where=where)
+        group_id = item.get("id")
+        if not isinstance(group_id, str) or not group_id or group_id in seen:
+            raise ResourceError("each group needs a unique string 'id'", path=label, where=where)
+        seen.add(group_id)
+        where = f"group '{group_id}'"
+        if item.get("kind") not in _KINDS:
+            raise ResourceError(f"'kind' must be one of {sorted(_KINDS)}", path=label, where=where)
+        if item.get("language") not in _LANGUAGES:
+            raise ResourceError(f"'language' must be one of {sorted(_LANGUAGES)}", path=label,
+                                where=where)
+        words = item.get("words")
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
+            raise ResourceError("'words' must be a non-empty list of strings", path=label,
+                                where=where)
+        examples_key = "stop_examples" if item["kind"] == "stop" else "keep_examples"
+        examples = item.get(examples_key)
+        if not isinstance(examples, list) or not examples:
+            raise ResourceError(f"a {item['kind']} group needs '{examples_key}' (phrases tests run)",
+                                path=label, where=where)
+        groups.append(StopGroup(
+            id=group_id, language=item["language"], kind=item["kind"],
+            words=frozenset(w.lower().strip() for w in words),
+            stop_examples=tuple(item.get("stop_examples") or ()),
+            keep_examples=tuple(item.get("keep_examples") or ()),
+        ))
+    for keep in (g for g in groups if g.kind == "keep"):
+        for stop in (g for g in groups if g.kind == "stop"):
+            clash = keep.words & stop.words
+            if clash and stop.language in (keep.language, "any"):
+                raise ResourceError(f"words both kept and stopped: {sorted(clash)}", path=label,
+                                    where=f"groups '{keep.id}' and '{stop.id}'")
+    return groups
+
+
+@lru_cache(maxsize=8)
+def stop_words(language: str) -> frozenset[str]:
+    """Base list for ``language`` + our stop groups - our keep groups."""
+    if language == "nl":
+        from spacy.lang.nl.stop_words import STOP_WORDS
+
+        base = set(STOP_WORDS)
+    elif language == "en":
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        base = set(ENGLISH_STOP_WORDS)
+    else:
+        base = set()
+    groups = [g for g in load_groups() if g.language in (language, "any")]
+    for group in groups:
+        if group.kind == "keep":
+            base -= group.words
+    for group in groups:
+        if group.kind == "stop":
+            base |= group.words
+    return frozenset(base)
+
+
+@lru_cache(maxsize=8)
+def noise_words(language: str) -> frozenset[str]:
+    """Greetings, closings and masked placeholders only: stripped before embedding."""
+    words: set[str] = set()
+    for group in load_groups():
+        if group.kind == "stop" and group.language in (language, "any") and \
+                group.id.startswith(("greeting_closing", "masked_placeholders")):
+            words |= group.words
+    return frozenset(words)

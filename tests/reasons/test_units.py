@@ -1,0 +1,122 @@
+"""Fast tests of the reason stage's parts: language data, taxonomy files, merging, labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.errors import ConfigError, ResourceError
+from pipeline.reasons import merge, representation, taxonomy as tax
+from pipeline.reasons.embed import make_embedder
+from pipeline.reasons.resources import load_groups, stop_words, tokens
+
+
+@pytest.mark.parametrize("group", load_groups(), ids=lambda g: g.id)
+def test_stopword_examples(group):
+    languages = ["nl", "en"] if group.language == "any" else [group.language]
+    for language in languages:
+        stops = stop_words(language)
+        for phrase in group.stop_examples:
+            assert all(w in stops for w in tokens(phrase)), (group.id, phrase)
+        for phrase in group.keep_examples:
+            assert not any(w in stops for w in tokens(phrase)), (group.id, phrase)
+
+
+def test_tokens_drop_placeholders():
+    assert tokens("Beste [NAAM], pakket NIET bezorgd (3x)") == ["beste", "pakket", "niet", "bezorgd"]
+
+
+def test_stopword_file_is_validated(tmp_path):
+    bad = tmp_path / "stop.yaml"
+    bad.write_text("groups:\n  - id: x\n    language: nl\n    kind: stop\n    words: [a]\n")
+    with pytest.raises(ResourceError, match="stop_examples"):
+        load_groups(bad)
+
+
+def test_merge_plan_merges_most_similar_first():
+    centres = {0: np.array([1.0, 0.0]), 1: np.array([0.99, 0.14]), 2: np.array([0.0, 1.0])}
+    centres = {k: v / np.linalg.norm(v) for k, v in centres.items()}
+    plan = merge.merge_plan(centres, {0: 10, 1: 5, 2: 7}, max_reasons=2)
+    assert plan == {0: 0, 1: 0, 2: 2}
+    labels = merge.apply_plan(np.array([0, 1, 2, -1]), plan)
+    assert labels.tolist() == [0, 0, 2, -1]
+
+
+def test_relabel_by_size_is_deterministic():
+    labels, mapping = merge.relabel_by_size(np.array([5, 3, 3, -1, 5, 3, 9]))
+    assert labels.tolist() == [1, 0, 0, -1, 1, 0, 2]
+    assert mapping == {3: 0, 5: 1, 9: 2}
+
+
+def test_labels_read_like_a_person_wrote_them():
+    texts = (["Hallo, mijn pakket is niet bezorgd. Met vriendelijke groet, [NAAM]"] * 6
+             + ["Beste, pakket niet bezorgd gr [NAAM]"] * 3 + ["pakket niet bezrogd mvg"]
+             + ["Hoi, kunt u een kopie van de factuur sturen? Alvast bedankt"] * 8)
+    labels = np.array([0] * 10 + [1] * 8)
+    names = representation.labels(texts, labels, [0, 1], "nl")
+    assert names[0] == "pakket niet bezorgd"
+    assert "factuur" in names[1]
+    for name in names.values():
+        assert not set(name.split()) & {"hallo", "groet", "vriendelijke", "bedankt", "bezrogd"}
+
+
+def test_taxonomy_round_trip_and_merge_resolution(tmp_path):
+    taxonomy = tax.Taxonomy("default", "v1", [
+        tax.Reason("nl-001", "nl", "pakket niet bezorgd", auto_label="pakket niet bezorgd"),
+        tax.Reason("nl-002", "nl", "pakket kwijt", merged_into="nl-001"),
+    ])
+    path = tmp_path / "taxonomy.yaml"
+    tax.save(taxonomy, path)
+    loaded = tax.load(path, "default")
+    assert loaded.resolve("nl-002") == "nl-001"
+    assert loaded.next_id("nl") == "nl-003"
+    assert path.read_text("utf-8").startswith("# Contact reasons")
+
+
+def test_taxonomy_rejects_bad_edits(tmp_path):
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text("reasons:\n  - {id: nl-001, language: nl, label: a, merged_into: nl-009}\n")
+    with pytest.raises(ResourceError, match="nl-009"):
+        tax.load(path, "default")
+    path.write_text("reasons:\n  - {id: nl-001, language: nl, label: a, default_category: soms}\n")
+    with pytest.raises(ResourceError, match="default_category"):
+        tax.load(path, "default")
+
+
+def test_seed_file_is_validated(tmp_path):
+    path = tmp_path / "seeds.yaml"
+    path.write_text("reasons:\n  - label: Levering\n    examples: [waar is mijn pakket]\n")
+    with pytest.raises(ResourceError, match="at least 2"):
+        tax.load_seeds(path)
+    path.write_text("reasons:\n  - label: Waar is mijn pakket\n    examples: [a b, c d]\n")
+    assert tax.load_seeds(path)[0].key == "waar_is_mijn_pakket"
+
+
+def test_match_is_one_to_one_by_overlap():
+    new = {0: {1, 2, 3, 4}, 1: {5, 6, 7}}
+    old = {"nl-004": {1, 2, 3}, "nl-009": {4, 5, 6, 7}}
+    assert tax.match(new, old) == {0: "nl-004", 1: "nl-009"}
+
+
+def test_unknown_embedding_model_is_a_config_error():
+    with pytest.raises(ConfigError, match="not installed"):
+        make_embedder("no-such-model-package")
+    with pytest.raises(ConfigError, match="unknown embedding model"):
+        make_embedder("some/hub-name")
+
+
+def test_char_tfidf_embeddings_are_unit_length():
+    texts = [f"pakket {i} niet bezorgd" for i in range(20)] + ["factuur kopie"] * 5
+    vectors = make_embedder("char-tfidf").fit(texts).transform(texts)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+
+def test_shipped_seed_example_is_valid():
+    from importlib import resources
+
+    example = resources.files("pipeline.resources").joinpath("reasons").joinpath(
+        "seed_taxonomy.example.yaml")
+    seeds = tax.load_seeds(str(example))
+    assert [s.key for s in seeds] == ["levering_status", "factuur_kopie", "wachtwoord"]
+    assert all(s.language == "nl" and len(s.examples) >= 2 for s in seeds)
