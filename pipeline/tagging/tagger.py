@@ -12,6 +12,7 @@ from typing import Iterator
 from pipeline.progress import track
 from pipeline.tagging import avoidable, repeat, symptoms, third_party
 from pipeline.tagging.avoidable import Signal
+from pipeline.tagging.learned import DEFAULT_MODEL, TextModel
 from pipeline.tagging.matcher import Hit, PhraseMatcher
 from pipeline.tagging.rules import RuleSet, load_rules
 
@@ -45,10 +46,17 @@ class TagResult:
 
 
 class Tagger:
-    """Rules compiled once; ``tag`` handles a whole batch (repeats and learned defaults need it)."""
+    """Rules compiled once; ``tag`` handles a whole batch (repeats and learned defaults need it).
+
+    ``text_model``: the learned back-up (pipeline.tagging.learned.TextModel); "default" loads the
+    shipped model when it exists, None tags with the rules alone."""
 
     def __init__(self, ruleset: RuleSet | None = None, repeat_window_days: float = 7.0,
-                 batch_size: int = 512, workers: int | None = None) -> None:
+                 batch_size: int = 512, workers: int | None = None,
+                 text_model: TextModel | str | None = "default") -> None:
+        if text_model == "default":
+            text_model = TextModel.load(DEFAULT_MODEL) if DEFAULT_MODEL.exists() else None
+        self.text_model = text_model
         self.ruleset = ruleset or load_rules()
         self.repeat_window_days = repeat_window_days
         self.batch_size = batch_size
@@ -106,17 +114,26 @@ class Tagger:
             window, float(self.weights.get("repeat_min_overlap", 0.3)))
         learned = self._learned_defaults(contacts, phrase)
         prior = self._prior(phrase)
+        model = self._model_probabilities(contacts)
 
         results = []
-        for contact, signals, (tags, mentions), found in zip(contacts, phrase, parties,
-                                                               found_symptoms):
+        for i, (contact, signals, (tags, mentions), found) in enumerate(
+                zip(contacts, phrase, parties, found_symptoms)):
             signals = list(signals)
             signals += self._repeat_signal(repeats.get(contact.contact_id))
             signals += self._reason_signal(contact, learned)
             signals += self._symptom_signals(found)
             main = third_party.main_tag(tags)
             signals += self._third_party_signal(main)
+            rule_signals = bool(signals)
+            defer = set(self.weights.get("learned", {}).get("defer_to", ()))
+            if model is not None and not any(s.rule in defer for s in signals):
+                signals += self._model_signals(model["avoidable"], i)
             category, confidence = avoidable.decide(signals, self.weights)
+            if model is not None and not any(t.kind == "cause" for t in tags):
+                tags = tags + self._late_third_party(category, signals, model["third_party"], i,
+                                                     mentions, bool(tags), all_hits[i])
+                main = third_party.main_tag(tags)
             if not signals and prior:
                 category = prior[0]
             evidence = avoidable.evidence(signals, category)
@@ -127,10 +144,12 @@ class Tagger:
                           "third_party_type": m.third_party_type, "party": m.party,
                           "kind": "topic" if m.topic else "mention"}
                          for m in _unique_mentions(mentions)]
-            if not signals:
+            if not rule_signals:
                 note = ("geen signaal gevonden; meest voorkomende categorie bij "
                         f"{prior[1]} contacten met sterke signalen" if prior else
                         "geen signaal gevonden; standaardcategorie")
+                if model is not None:
+                    note = "geen regel gevonden; categorie van het tekstmodel"
                 evidence.insert(0, {"rule": "fallback", "source": "none", "span": "",
                                     "weight": 0.0, "category": category, "note": note})
             rep = repeats.get(contact.contact_id)
@@ -143,6 +162,67 @@ class Tagger:
                 repeat_gap_days=rep.gap_days if rep else None,
                 evidence=evidence, third_parties=tags, symptoms=found))
         return results
+
+    def _model_probabilities(self, contacts: list[ContactInput]) -> dict | None:
+        if self.text_model is None or not contacts:
+            return None
+        return self.text_model.predict_proba([model_text(c) for c in contacts])
+
+    def _model_signals(self, head: tuple, i: int) -> list[Signal]:
+        """The text model's probabilities as votes: weight x probability per category."""
+        classes, probabilities = head
+        weight = float(self.weights.get("learned", {}).get("avoidable_weight", 2.0))
+        return [Signal(label, weight * float(p), "model", "model", f"tekstmodel {p:.0%}")
+                for label, p in zip(classes, probabilities[i]) if p >= 0.05]
+
+    def _named_types(self, hits_by_source: dict[str, list[Hit]], only_ruled_out: bool
+                     ) -> set[str]:
+        """Types of the parties named in the contact (not topics); with ``only_ruled_out`` only
+        those named as a means ("via PostNL"), negated or hypothetical ("als DHL ...")."""
+        return {self.rules[h.rule_id].label for hits in hits_by_source.values() for h in hits
+                if self.rules[h.rule_id].kind == "parties" and not self.rules[h.rule_id].topic
+                and (not only_ruled_out or h.means or h.negated or h.hypothetical)}
+
+    def _late_third_party(self, category: str, signals: list[Signal], head: tuple, i: int,
+                          mentions: list[third_party.Mention], has_tags: bool,
+                          hits: dict[str, list[Hit]]) -> list[third_party.ThirdPartyTag]:
+        """No cause found by the rules: a failure contact (decided `voorkomen` by a rule signal,
+        or by a sure model) about a named party takes that party; else, when no rule tag exists
+        at all, the text model's type unless the contact names a party of that type (see
+        weights.yaml, learned)."""
+        cfg = self.weights.get("learned", {})
+        weight = float(cfg.get("avoidable_weight", 2.0))
+        sure = float(cfg.get("context_model_probability", 1.0)) * weight
+        failure = category == "voorkomen" and any(
+            s.category == "voorkomen" and (s.rule != "model" or s.weight >= sure)
+            for s in signals)
+        if failure and cfg.get("failure_context_after_model", False):
+            conf = float(self.weights.get("third_party_confidence", {}).get("failure_context", 0.5))
+            found = third_party.failure_context(
+                [m for m in mentions if not m.topic or cfg.get("topics", False)],
+                self.weights.get("sources", {}), conf)
+            if found:
+                return found
+        if has_tags:
+            return []
+        named = self._named_types(hits, cfg.get("fill_skips", "named") == "ruled_out")
+        return self._model_third_party(head, i, mentions, named)
+
+    def _model_third_party(self, head: tuple, i: int, mentions: list[third_party.Mention],
+                           named: set[str]) -> list[third_party.ThirdPartyTag]:
+        """No rule found a third party: the text model's type when it is sure enough."""
+        classes, probabilities = head
+        minimum = float(self.weights.get("learned", {}).get("third_party_min_probability", 0.4))
+        ranked = sorted((float(p), label) for label, p in zip(classes, probabilities[i])
+                        if label != "none")
+        if not ranked or ranked[-1][0] < minimum:
+            return []
+        p, label = ranked[-1]
+        if label in named:
+            return []
+        party = third_party.same_type_party(mentions, label)
+        return [third_party.ThirdPartyTag(label, party, round(p, 3), "model", "", "model",
+                                          "model", p)]
 
     def _repeat_signal(self, rep: repeat.Repeat | None) -> list[Signal]:
         if rep is None:
@@ -245,6 +325,12 @@ def _init_worker(matcher: PhraseMatcher) -> None:
 def _match_chunk(texts: list[str]) -> list[list[Hit]]:
     matcher = _worker_matcher
     return [matcher.match_doc(doc) for doc in matcher.docs(texts)]
+
+
+def model_text(contact: ContactInput) -> str:
+    """What the text model reads: the customer's words (question and later customer turns)."""
+    sources = _sources(contact)
+    return " ".join(t for t in (sources["question"], sources["customer"]) if t)
 
 
 def _sources(contact: ContactInput) -> dict[str, str | None]:

@@ -78,7 +78,7 @@ def find(hits_by_source: dict[str, list[Hit]], rules: dict[str, Rule],
                     and (rule.label in ("any", r.label))
                     and _distance(p, hit) <= window]
             if rule.kind == "involved":
-                party = _same_type_party(mentions, rule.label)
+                party = same_type_party(mentions, rule.label)
                 c = float(conf.get("involved", 0.5))
                 tags.append(ThirdPartyTag(rule.label, party, c, rule.id, hit.span, "involved",
                                           source, rule.weight * factor * c))
@@ -89,16 +89,16 @@ def find(hits_by_source: dict[str, list[Hit]], rules: dict[str, Rule],
                 tags.append(ThirdPartyTag(r.label, _party_name(r, p), c, rule.id, span, "cause",
                                           source, (rule.weight + r.weight) * factor * c))
             elif rule.standalone and rule.label != "any":
-                party = _same_type_party(mentions, rule.label)
+                party = same_type_party(mentions, rule.label)
                 c = float(conf.get("standalone", 0.7))
                 tags.append(ThirdPartyTag(rule.label, party, c, rule.id, hit.span, "cause",
                                           source, rule.weight * factor * c))
     if failure and not any(t.kind == "cause" for t in tags):
-        tags += _failure_context(mentions, factors, float(conf.get("failure_context", 0.5)))
+        tags += failure_context(mentions, factors, float(conf.get("failure_context", 0.5)))
     return _dedupe(tags), mentions
 
 
-def _failure_context(mentions: list[Mention], factors: dict, confidence: float
+def failure_context(mentions: list[Mention], factors: dict, confidence: float
                      ) -> list[ThirdPartyTag]:
     """A failure contact about one party: named parties first, then topics; never a means."""
     usable = [m for m in mentions if not m.means and m.source != "agent"]
@@ -110,7 +110,7 @@ def _failure_context(mentions: list[Mention], factors: dict, confidence: float
         counts[mention.third_party_type] = counts.get(mention.third_party_type, 0) + 1
     best = max(counts, key=lambda k: (counts[k], -_TYPE_ORDER.get(k, 9)))
     mention = next(m for m in named if m.third_party_type == best)
-    party = _same_type_party(mentions, best)
+    party = same_type_party(mentions, best)
     score = confidence * float(factors.get(mention.source, 1.0))
     return [ThirdPartyTag(best, party, confidence, f"context:{mention.rule_id}", mention.span,
                           "cause", mention.source, score)]
@@ -149,7 +149,7 @@ def _joined_span(a: Hit, b: Hit) -> str:
     return f"{first.span} … {second.span}"
 
 
-def _same_type_party(mentions: list[Mention], type_: str) -> str | None:
+def same_type_party(mentions: list[Mention], type_: str) -> str | None:
     for mention in mentions:
         if mention.third_party_type == type_ and mention.party:
             return mention.party

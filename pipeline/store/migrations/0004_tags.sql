@@ -24,6 +24,7 @@ CREATE TABLE contact_third_parties (
     rule_id           VARCHAR NOT NULL,
     span              VARCHAR,                -- the matched words, PII-masked
     kind              VARCHAR NOT NULL DEFAULT 'cause'  -- cause | involved (the party's process is the subject, e.g. rescheduling)
+                                              -- | model (no rule found a party: the text model's type, rule_id 'model', no span)
 );
 
 -- Process symptoms seen in agent turns: the contact centre as a pass-through.

@@ -1,0 +1,78 @@
+"""Train the tagging stage's small text model (pipeline/resources/tagging/text_model.npz).
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/train_tagging_model.py [--size 8000] [--seed 101] [--out PATH]
+
+Generates a sample export with pipeline.sample (seed 101: not the benchmark's seed 7), runs
+ingest + prepare (nlp), joins the generator's ground truth on external_id and fits
+pipeline.tagging.learned.TextModel on the customer's text (question + later customer turns).
+Nothing hand-labelled is used, so tests/data/tagging/*.jsonl stay test sets. Deterministic:
+the same seed and size give the same model (lbfgs on the same data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("KLANTVRAAG_QUIET", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.tagging.learned import DEFAULT_MODEL, TextModel  # noqa: E402
+from pipeline.tagging.tagger import ContactInput, model_text  # noqa: E402
+
+
+def training_data(size: int, seed: int) -> tuple[list[str], list[str], list[str]]:
+    from pipeline import ingest, nlp, sample, store
+    from pipeline.config import load_config
+    config = load_config(None)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "sample"
+        sample.generate(out, size=size, seed=seed)
+        con = store.connect(Path(tmp) / "train.duckdb")
+        ingest.run(con, [out], config.ingest)
+        nlp.run(con, config.nlp)
+        rows = con.execute(
+            "SELECT c.external_id, t.question_text, t.customer_text, t.agent_text "
+            "FROM contact_text t JOIN contacts c USING (contact_id) "
+            "WHERE NOT t.is_auto_reply ORDER BY c.external_id").fetchall()
+        truth = {row["external_id"]: row
+                 for row in csv.DictReader(open(out / "ground_truth.csv", encoding="utf-8"))}
+        con.close()
+    texts, avoidable, third_party = [], [], []
+    for external_id, question, customer, agent in rows:
+        row = truth.get(external_id)
+        if row is None:
+            continue
+        texts.append(model_text(ContactInput(external_id, question, customer, agent)))
+        avoidable.append(row["avoidable_category"])
+        third_party.append(row["third_party_type"] or "none")
+    return texts, avoidable, third_party
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=8000)
+    parser.add_argument("--seed", type=int, default=101)
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
+    args = parser.parse_args()
+    began = time.perf_counter()
+    texts, avoidable, third_party = training_data(args.size, args.seed)
+    print(f"training data: {len(texts)} contacts (seed {args.seed}) in "
+          f"{time.perf_counter() - began:.0f} s")
+    began = time.perf_counter()
+    model = TextModel().fit(texts, avoidable, third_party)
+    path = model.save(args.out)
+    print(f"fitted in {time.perf_counter() - began:.0f} s: {len(model.char_vocabulary_)} character "
+          f"and {len(model.word_vocabulary_)} word features; saved {path} "
+          f"({path.stat().st_size / 1e6:.2f} MB)")
+
+
+if __name__ == "__main__":
+    main()
