@@ -14,9 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipeline.errors import ResourceError
+from pipeline.resources import parse_yaml
 
 FORMATS = ("json", "jsonl", "csv")
 ROLES = ("customer", "agent", "bot", "system")
@@ -129,10 +128,7 @@ def load_mappings(extra_files: list[str] | tuple[str, ...] = ()) -> list[Mapping
 
 
 def load_mapping(text: str, origin: str) -> Mapping:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ResourceError(f"not valid YAML: {exc}", path=origin) from exc
+    data = parse_yaml(text, origin)
     if not isinstance(data, dict):
         raise ResourceError("a chat mapping must be a YAML mapping", path=origin)
 

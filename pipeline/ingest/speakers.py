@@ -7,9 +7,8 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-import yaml
-
 from pipeline.errors import ResourceError
+from pipeline.resources import parse_yaml
 
 ORIGIN = "pipeline/resources/ingest/speakers.yaml"
 
@@ -52,10 +51,7 @@ def normalise_label(label: str) -> str:
 def load_speaker_rules(text: str | None = None, origin: str = ORIGIN) -> SpeakerRules:
     if text is None:
         text = resources.files("pipeline.resources").joinpath("ingest").joinpath("speakers.yaml").read_text("utf-8")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ResourceError(f"not valid YAML: {exc}", path=origin) from exc
+    data = parse_yaml(text, origin)
     if not isinstance(data, dict):
         raise ResourceError("expected a mapping at the top", path=origin)
 

@@ -14,9 +14,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from pipeline.errors import ResourceError
+from pipeline.resources import parse_yaml
 
 PACKAGE_DIR = "pipeline/resources/nlp"
 FILES = ("clean.yaml", "autoreply.yaml", "pii.yaml", "names.yaml", "dutch.yaml")
@@ -41,12 +40,11 @@ def load(name: str) -> dict[str, Any]:
     """The parsed YAML file ``name`` (a mapping), cached."""
     path = f"{PACKAGE_DIR}/{name}"
     try:
-        data = yaml.safe_load(read_text(name))
+        text = read_text(name)
     except FileNotFoundError as exc:
         raise ResourceError("data file missing", path=path,
                             hint="reinstall klantvraag; the package is incomplete") from exc
-    except yaml.YAMLError as exc:
-        raise ResourceError(f"not valid YAML: {exc}", path=path) from exc
+    data = parse_yaml(text, path)
     if not isinstance(data, dict):
         raise ResourceError("must be a mapping of sections", path=path)
     return data

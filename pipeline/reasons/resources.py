@@ -8,9 +8,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from pipeline.errors import ResourceError
+from pipeline.resources import read_yaml
 
 TOKEN = re.compile(r"\b[^\W\d_][\w'’-]*[^\W_]\b|\b[^\W\d_]\b", re.UNICODE)
 PLACEHOLDER = re.compile(r"\[[A-Z_]+\]|<[A-Z_]+>|\{[A-Z_]+\}")
@@ -39,10 +38,7 @@ def load_groups(path: str | Path | None = None) -> list[StopGroup]:
         label = "pipeline/resources/reasons/stopwords.yaml"
     else:
         source, label = Path(path), str(path)
-    try:
-        data = yaml.safe_load(source.read_text("utf-8"))
-    except yaml.YAMLError as exc:
-        raise ResourceError(f"not valid YAML: {exc}", path=label) from exc
+    data = read_yaml(source, label)
     if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
         raise ResourceError("expected a mapping with a list 'groups'", path=label)
     groups, seen = [], set()

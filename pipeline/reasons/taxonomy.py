@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from pipeline.errors import ResourceError
+from pipeline.resources import read_yaml
 
 CATEGORIES = ("voorkomen", "verschuiven", "automatiseren", "waardevol")
 EDITABLE = ("label", "description", "default_category", "owner", "merged_into")
@@ -181,9 +182,4 @@ def _check_category(value: Any, path: Path, where: str) -> None:
 
 
 def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text("utf-8"))
-    except yaml.YAMLError as exc:
-        raise ResourceError(f"not valid YAML: {exc}", path=str(path)) from exc
-    except UnicodeDecodeError as exc:
-        raise ResourceError("not UTF-8 text", path=str(path)) from exc
+    return read_yaml(path)

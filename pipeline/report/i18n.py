@@ -11,13 +11,12 @@ import string
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from pipeline.errors import ConfigError, ResourceError
+from pipeline.resources import package_file, read_yaml
 
 LANGUAGES = ("nl", "en")
 _TEXTS = "texts.yaml"
@@ -25,12 +24,7 @@ _OWNERS = "owners.yaml"
 
 
 def _read(name: str) -> Any:
-    path = f"pipeline/resources/report/{name}"
-    try:
-        text = resources.files("pipeline.resources").joinpath("report").joinpath(name).read_text("utf-8")
-        return yaml.safe_load(text)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ResourceError(f"cannot read: {exc}", path=path) from exc
+    return read_yaml(package_file("report", name), f"pipeline/resources/report/{name}")
 
 
 def _fields(template: str) -> set[str]:

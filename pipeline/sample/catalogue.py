@@ -14,9 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipeline.errors import ResourceError
+from pipeline.resources import read_yaml
 
 CATEGORIES = ("voorkomen", "verschuiven", "automatiseren", "waardevol")
 THIRD_PARTY_TYPES = ("carrier", "store", "supplier", "installer", "payment", "backoffice", "none")
@@ -163,10 +162,7 @@ def _paraphrases(path: Path, raw: Any) -> tuple[Paraphrase, ...]:
 
 
 def _load_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ResourceError(f"cannot read: {exc}", path=str(path), hint="fix the YAML syntax") from exc
+    return read_yaml(path)
 
 
 def load_catalogue(folder: Path | None = None) -> Catalogue:

@@ -22,9 +22,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipeline.errors import ResourceError
+from pipeline.resources import parse_yaml
 
 CATEGORIES = ("voorkomen", "verschuiven", "automatiseren", "waardevol")
 THIRD_PARTY_TYPES = ("carrier", "store", "supplier", "installer", "payment", "backoffice")
@@ -119,10 +118,7 @@ def parse_rules(text: str, origin: str = "<rules>") -> RuleSet:
 
 
 def _add_file(ruleset: RuleSet, text: str, origin: str) -> None:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ResourceError(f"not valid YAML: {exc}".replace("\n", " "), path=origin) from exc
+    data = parse_yaml(text, origin)
     if data is None:
         data = {}
     if not isinstance(data, dict):
