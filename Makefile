@@ -30,8 +30,10 @@ browser:
 test: setup browser
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -n 2 --dist loadfile
 
+# Benchmarks print throughput, memory and quality; minutes each on 2 cores (not part of the tests).
 bench: setup
-	HF_HUB_OFFLINE=1 $(BIN)/python bench/ingest.py
+	for script in ingest prepare reasons tagging report; do \
+	  HF_HUB_OFFLINE=1 $(BIN)/python bench/$$script.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) data/*.duckdb data/*.duckdb.wal reports/* models/*
