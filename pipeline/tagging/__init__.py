@@ -144,10 +144,16 @@ def _summary(results: list[TagResult], n_auto: int, ruleset: RuleSet) -> Summary
             f"{k} {v}" for k, v in parties.most_common()))
     repeats = sum(r.is_repeat for r in results)
     summary.notes.append(f"herhaalcontacten: {repeats}")
-    no_signal = sum(1 for r in results if r.evidence and r.evidence[0].get("rule") == "fallback")
+    # Contacts no rule spoke for: say how they were decided (text model, the run's most common
+    # strong category, or the configured default), as their evidence records it.
+    no_signal = Counter(r.avoidable_category for r in results
+                        if r.evidence and r.evidence[0].get("rule") == "fallback")
     if no_signal:
-        fallback = ruleset.weights.get("fallback", {}).get("category", "waardevol")
-        summary.notes.append(f"zonder signaal (standaard {fallback}): {no_signal}")
+        how = next(r.evidence[0].get("note", "") for r in results
+                   if r.evidence and r.evidence[0].get("rule") == "fallback")
+        summary.notes.append(
+            f"zonder regelsignaal: {sum(no_signal.values())} ({how}: "
+            + ", ".join(f"{k} {v}" for k, v in no_signal.most_common()) + ")")
     if n_auto:
         summary.notes.append(f"automatische antwoorden overgeslagen: {n_auto}")
     summary.notes.append(f"regelbestanden: {len(ruleset.files)}, regels: {len(ruleset.rules)}")
