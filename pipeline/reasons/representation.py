@@ -9,16 +9,26 @@ word-frequency list (no typo variants), never greetings or names (stop list, mas
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources as package_files
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
-from pipeline.reasons.resources import stop_words, tokens
+from pipeline.errors import ResourceError
+from pipeline.reasons.resources import load_groups, stop_words, tokens
+from pipeline.resources import read_yaml
 
 MIN_COVERAGE = 0.12      # a label's n-gram must occur in this share of the reason's questions
-LENGTH_BONUS = 0.35      # prefer 'pakket niet bezorgd' over 'bezorgd' when both cover well
+LENGTH_FACTOR = {1: 0.5, 2: 1.0, 3: 1.1, 4: 1.1}   # prefer 2-4 words ('pakket niet bezorgd')
+MIN_WORD_LIFT = 1.5      # every content word of a label is this much more common in the reason
+LABEL_MAX_WORDS = 4
+COVERAGE_POWER = 0.75     # < 1: a 2-3-word phrase may cover less than a single word
+_POSITIONS = {"anywhere", "edge", "last"}
 EXAMPLE_CHARS = 240
 
 
@@ -42,8 +52,8 @@ def _distinct(words: list[str]) -> bool:
 
 
 def _class_matrix(docs: Sequence[str], labels: np.ndarray, classes: list[int], language: str,
-                  min_df: int):
-    vectorizer = CountVectorizer(analyzer=analyzer(language), binary=True,
+                  min_df: int, max_n: int = 3):
+    vectorizer = CountVectorizer(analyzer=analyzer(language, max_n), binary=True,
                                  min_df=min(min_df, max(1, len(docs) // 4)), dtype=np.float32)
     matrix = vectorizer.fit_transform(docs)
     index = {c: i for i, c in enumerate(classes)}
@@ -105,26 +115,37 @@ def _known(word: str, corpus_df: Counter, language: str, min_corpus_df: int) -> 
 
 def labels(texts: Sequence[str], labels_: np.ndarray, classes: list[int], language: str,
            fallback: dict[int, list[str]] | None = None) -> dict[int, str]:
-    """One readable, unique label per class from the question texts."""
-    names, counts, matrix = _class_matrix(texts, labels_, classes, language, min_df=2)
+    """One readable, unique label per class from the question texts: the 1-4-gram (stop words
+    out) that best combines coverage of the reason and lift over the corpus, preferring 2-4
+    words, whose every content word is itself distinctive for the reason and which passes the
+    label word rules (no time words, chatter or dangling negations)."""
+    names, counts, matrix = _class_matrix(texts, labels_, classes, language, min_df=2,
+                                          max_n=LABEL_MAX_WORDS)
     scores = ctfidf(counts)
     sizes = np.array([max(1, int(np.sum(labels_ == c))) for c in classes], dtype=np.float32)
     coverage = counts / sizes[:, None]
-    unigram_df = Counter()
-    for name, df in zip(names, np.asarray(matrix.sum(axis=0)).ravel()):
-        if " " not in name:
-            unigram_df[name] = int(df)
+    doc_freq = np.asarray(matrix.sum(axis=0)).ravel()
+    overall = doc_freq / max(1, len(texts))
+    lift = coverage / np.maximum(overall, 1e-9)[None, :]
+    unigram = {name: i for i, name in enumerate(names) if " " not in name}
+    unigram_df = Counter({name: int(doc_freq[i]) for name, i in unigram.items()})
     min_corpus_df = max(3, int(0.002 * len(texts)))
+    function = _function_words(language)
     lengths = np.array([n.count(" ") + 1 for n in names])
-    known = np.array([all(_known(w, unigram_df, language, min_corpus_df) for w in n.split())
-                      for n in names])
-    overall = np.asarray(matrix.sum(axis=0)).ravel() / max(1, len(texts))
+    factor = np.array([LENGTH_FACTOR.get(int(n), LENGTH_FACTOR[max(LENGTH_FACTOR)])
+                       for n in lengths])
+    allowed = np.array([label_allowed(n, language)
+                        and all(_known(w, unigram_df, language, min_corpus_df) for w in n.split())
+                        for n in names])
+    content = [[unigram[w] for w in n.split() if w not in function and w in unigram]
+               for n in names]
     result: dict[int, str] = {}
     used: set[str] = set()
     for row, cls in enumerate(classes):
-        ok = known & (coverage[row] >= MIN_COVERAGE) & (scores[row] > 0)
-        lift = coverage[row] / np.maximum(overall, 1e-9)
-        rank = coverage[row] * np.log1p(lift) * (1 + LENGTH_BONUS * (lengths - 1))
+        word_lift = np.array([min((lift[row, j] for j in idx), default=0.0) for idx in content])
+        ok = allowed & (coverage[row] >= MIN_COVERAGE) & (scores[row] > 0) & \
+            (word_lift >= MIN_WORD_LIFT)
+        rank = coverage[row] ** COVERAGE_POWER * np.log1p(lift[row]) * factor
         rank = np.where(ok, rank, -1.0)
         order = [i for i in np.argsort(-rank, kind="stable")[:20] if rank[i] > 0]
         label = names[order[0]] if order else None
@@ -138,6 +159,86 @@ def labels(texts: Sequence[str], labels_: np.ndarray, classes: list[int], langua
         used.add(label)
         result[cls] = label
     return result
+
+
+@dataclass(frozen=True)
+class LabelGroup:
+    id: str
+    language: str
+    position: str
+    words: frozenset[str]
+    examples: tuple[tuple[str, bool], ...]
+
+
+def load_label_groups(path: str | Path | None = None) -> list[LabelGroup]:
+    """Words that read badly in a label (time words, chatter, dangling particles), validated."""
+    if path is None:
+        source = package_files.files("pipeline.resources").joinpath("reasons", "label_words.yaml")
+        name = "pipeline/resources/reasons/label_words.yaml"
+    else:
+        source, name = Path(path), str(path)
+    data = read_yaml(source, name)
+    if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
+        raise ResourceError("expected a mapping with a list 'groups'", path=name)
+    groups, seen = [], set()
+    for index, item in enumerate(data["groups"]):
+        where = f"groups[{index}]"
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or \
+                item["id"] in seen:
+            raise ResourceError("each group must be a mapping with a unique string 'id'",
+                                path=name, where=where)
+        seen.add(item["id"])
+        where = f"group '{item['id']}'"
+        if item.get("language") not in ("nl", "en", "any"):
+            raise ResourceError("'language' must be one of ['any', 'en', 'nl']", path=name,
+                                where=where)
+        if item.get("position") not in _POSITIONS:
+            raise ResourceError(f"'position' must be one of {sorted(_POSITIONS)}", path=name,
+                                where=where)
+        words = item.get("words")
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
+            raise ResourceError("'words' must be a non-empty list of strings", path=name,
+                                where=where)
+        cases = item.get("examples")
+        if not isinstance(cases, list) or not cases or not all(
+                isinstance(c, dict) and isinstance(c.get("phrase"), str)
+                and isinstance(c.get("ok"), bool) for c in cases):
+            raise ResourceError("'examples' must list {phrase: str, ok: bool} (tests run them)",
+                                path=name, where=where)
+        groups.append(LabelGroup(item["id"], item["language"], item["position"],
+                                 frozenset(w.lower().strip() for w in words),
+                                 tuple((c["phrase"], c["ok"]) for c in cases)))
+    return groups
+
+
+@lru_cache(maxsize=8)
+def _label_rules(language: str) -> dict[str, frozenset[str]]:
+    rules: dict[str, set[str]] = {p: set() for p in _POSITIONS}
+    for group in load_label_groups():
+        if group.language in (language, "any"):
+            rules[group.position] |= group.words
+    return {p: frozenset(w) for p, w in rules.items()}
+
+
+@lru_cache(maxsize=8)
+def _function_words(language: str) -> frozenset[str]:
+    """Kept stop words (negations, 'nog') and edge/last label words: exempt from the lift test."""
+    rules = _label_rules(language)
+    kept = {w for g in load_groups() if g.kind == "keep" and g.language in (language, "any")
+            for w in g.words}
+    return frozenset(kept | rules["edge"] | rules["last"])
+
+
+def label_allowed(phrase: str, language: str) -> bool:
+    """Whether a phrase's words may form a label: no time words or chatter anywhere, no
+    particle at either end, no negation at the end."""
+    words = tokens(phrase)
+    if not words:
+        return False
+    rules = _label_rules(language)
+    return (not set(words) & rules["anywhere"]
+            and words[0] not in rules["edge"] and words[-1] not in rules["edge"]
+            and words[-1] not in rules["last"])
 
 
 def examples(texts: Sequence[str], embeddings: np.ndarray, labels_: np.ndarray,

@@ -120,3 +120,29 @@ def test_shipped_seed_example_is_valid():
     seeds = tax.load_seeds(str(example))
     assert [s.key for s in seeds] == ["levering_status", "factuur_kopie", "wachtwoord"]
     assert all(s.language == "nl" and len(s.examples) >= 2 for s in seeds)
+
+
+@pytest.mark.parametrize("group", representation.load_label_groups(), ids=lambda g: g.id)
+def test_label_word_examples(group):
+    languages = ["nl", "en"] if group.language == "any" else [group.language]
+    for language in languages:
+        for phrase, ok in group.examples:
+            assert representation.label_allowed(phrase, language) is ok, (group.id, phrase)
+
+
+def test_label_prefers_a_distinctive_phrase_over_time_words_and_single_words():
+    texts = (["Ik heb morgen een afspraak, maar de monteur is niet gekomen vandaag"] * 5
+             + ["monteur niet gekomen, morgen weer thuis"] * 3
+             + ["Mijn pakket is niet bezorgd, morgen nog thuis"] * 8)
+    labels = np.array([0] * 8 + [1] * 8)
+    names = representation.labels(texts, labels, [0, 1], "nl")
+    assert names[0] == "monteur niet gekomen"
+    assert names[1] == "pakket niet bezorgd"
+
+
+def test_label_words_file_is_validated(tmp_path):
+    path = tmp_path / "label_words.yaml"
+    path.write_text("groups:\n  - {id: a, language: nl, position: middle, words: [x],"
+                    " examples: [{phrase: x, ok: false}]}\n")
+    with pytest.raises(ResourceError, match="position"):
+        representation.load_label_groups(path)
