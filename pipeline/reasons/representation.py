@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources as package_files
 from pathlib import Path
 from typing import Sequence
 
@@ -20,8 +19,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
 from pipeline.errors import ResourceError
-from pipeline.reasons.resources import load_groups, stop_words, tokens
-from pipeline.resources import read_yaml
+from pipeline.reasons.resources import load_groups, stop_words, tokens, word_groups
 
 MIN_COVERAGE = 0.12      # a label's n-gram must occur in this share of the reason's questions
 LENGTH_FACTOR = {1: 0.5, 2: 1.0, 3: 1.1, 4: 1.1}   # prefer 2-4 words ('pakket niet bezorgd')
@@ -172,32 +170,11 @@ class LabelGroup:
 
 def load_label_groups(path: str | Path | None = None) -> list[LabelGroup]:
     """Words that read badly in a label (time words, chatter, dangling particles), validated."""
-    if path is None:
-        source = package_files.files("pipeline.resources").joinpath("reasons", "label_words.yaml")
-        name = "pipeline/resources/reasons/label_words.yaml"
-    else:
-        source, name = Path(path), str(path)
-    data = read_yaml(source, name)
-    if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
-        raise ResourceError("expected a mapping with a list 'groups'", path=name)
-    groups, seen = [], set()
-    for index, item in enumerate(data["groups"]):
-        where = f"groups[{index}]"
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or \
-                item["id"] in seen:
-            raise ResourceError("each group must be a mapping with a unique string 'id'",
-                                path=name, where=where)
-        seen.add(item["id"])
-        where = f"group '{item['id']}'"
-        if item.get("language") not in ("nl", "en", "any"):
-            raise ResourceError("'language' must be one of ['any', 'en', 'nl']", path=name,
-                                where=where)
+    groups = []
+    for item, name, where in word_groups("label_words.yaml", path):
+        words = item["words"]
         if item.get("position") not in _POSITIONS:
             raise ResourceError(f"'position' must be one of {sorted(_POSITIONS)}", path=name,
-                                where=where)
-        words = item.get("words")
-        if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
-            raise ResourceError("'words' must be a non-empty list of strings", path=name,
                                 where=where)
         cases = item.get("examples")
         if not isinstance(cases, list) or not cases or not all(

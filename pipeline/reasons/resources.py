@@ -32,16 +32,20 @@ def tokens(text: str) -> list[str]:
     return TOKEN.findall(PLACEHOLDER.sub(" ", text or "").lower())
 
 
-def load_groups(path: str | Path | None = None) -> list[StopGroup]:
+def word_groups(file_name: str, path: str | Path | None = None):
+    """Read a reasons word-group file (``groups:`` of {id, language, words, ...}) and check what
+    every such file shares: a unique id, a known language and a non-empty word list.
+
+    Yields ``(item, label, where)`` so the caller checks and builds its own fields."""
     if path is None:
-        source = resources.files("pipeline.resources").joinpath("reasons").joinpath("stopwords.yaml")
-        label = "pipeline/resources/reasons/stopwords.yaml"
+        source = resources.files("pipeline.resources").joinpath("reasons", file_name)
+        label = f"pipeline/resources/reasons/{file_name}"
     else:
         source, label = Path(path), str(path)
     data = read_yaml(source, label)
     if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
         raise ResourceError("expected a mapping with a list 'groups'", path=label)
-    groups, seen = [], set()
+    seen = set()
     for index, item in enumerate(data["groups"]):
         where = f"groups[{index}]"
         if not isinstance(item, dict):
@@ -51,8 +55,6 @@ def load_groups(path: str | Path | None = None) -> list[StopGroup]:
             raise ResourceError("each group needs a unique string 'id'", path=label, where=where)
         seen.add(group_id)
         where = f"group '{group_id}'"
-        if item.get("kind") not in _KINDS:
-            raise ResourceError(f"'kind' must be one of {sorted(_KINDS)}", path=label, where=where)
         if item.get("language") not in _LANGUAGES:
             raise ResourceError(f"'language' must be one of {sorted(_LANGUAGES)}", path=label,
                                 where=where)
@@ -60,6 +62,15 @@ def load_groups(path: str | Path | None = None) -> list[StopGroup]:
         if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
             raise ResourceError("'words' must be a non-empty list of strings", path=label,
                                 where=where)
+        yield item, label, where
+
+
+def load_groups(path: str | Path | None = None) -> list[StopGroup]:
+    groups, label = [], ""
+    for item, label, where in word_groups("stopwords.yaml", path):
+        group_id, words = item["id"], item["words"]
+        if item.get("kind") not in _KINDS:
+            raise ResourceError(f"'kind' must be one of {sorted(_KINDS)}", path=label, where=where)
         examples_key = "stop_examples" if item["kind"] == "stop" else "keep_examples"
         examples = item.get(examples_key)
         if not isinstance(examples, list) or not examples:
