@@ -28,6 +28,13 @@ def _register(con, name: str, frame: pd.DataFrame) -> None:
     con.register(f"_ingest_{name}", frame)
 
 
+def _append(con, table: str, frame: pd.DataFrame) -> None:
+    """INSERT every row of ``frame`` into ``table``, column by column name (never row by row)."""
+    con.register("_ingest_rows", frame)
+    con.execute(f"INSERT INTO {table} ({', '.join(frame.columns)}) SELECT * FROM _ingest_rows")
+    con.unregister("_ingest_rows")
+
+
 _NAMES = ("replaced", "old", "wanted", "keys", "candidate", "touched_ids")
 
 
@@ -107,10 +114,7 @@ def _insert(con, batch: Batch, contacts: list[Contact], messages: list[Message],
     sources = pd.DataFrame(batch.sources, columns=[
         "source_id", "path", "size_bytes", "format", "status", "error", "n_contacts",
         "n_messages", "first_seen_at", "ingested_at", "run_id"])
-    con.register("sources_df", sources)
-    con.execute("INSERT INTO sources (source_id, path, size_bytes, format, status, error, n_contacts, "
-                "n_messages, first_seen_at, ingested_at, run_id) SELECT * FROM sources_df")
-    con.unregister("sources_df")
+    _append(con, "sources", sources)
     if not messages:
         return set()
     unique: dict[str, Message] = {}
@@ -135,7 +139,7 @@ def _insert(con, batch: Batch, contacts: list[Contact], messages: list[Message],
     for message in new_messages:
         written.messages[formats.get(message.source_id, "?")] += 1
     if new_contacts:
-        frame = pd.DataFrame({
+        frame = pd.DataFrame({  # column names are the table's: _append inserts by name
             "contact_id": [c.contact_id for c in new_contacts],
             "external_id": [c.external_id for c in new_contacts],
             "channel": [c.channel for c in new_contacts],
@@ -149,11 +153,7 @@ def _insert(con, batch: Batch, contacts: list[Contact], messages: list[Message],
             "meta": [_json(c.meta) for c in new_contacts],
             "thread_key": [c.thread_key for c in new_contacts],
         })
-        con.register("contacts_df", frame)
-        con.execute("INSERT INTO contacts (contact_id, external_id, channel, format, source_id, "
-                    "started_at, ended_at, customer_key, subject, n_messages, meta, thread_key) "
-                    "SELECT * FROM contacts_df")
-        con.unregister("contacts_df")
+        _append(con, "contacts", frame)
     if new_messages:
         frame = pd.DataFrame({
             "message_id": [m.message_id for m in new_messages],
@@ -167,17 +167,12 @@ def _insert(con, batch: Batch, contacts: list[Contact], messages: list[Message],
             "meta": [_json(m.meta) for m in new_messages],
             "external_id": [m.external_id for m in new_messages],
         })
-        con.register("messages_df", frame)
-        con.execute("INSERT INTO messages (message_id, contact_id, seq, role, sent_at, author, text, "
-                    "source_id, meta, external_id) SELECT * FROM messages_df")
-        con.unregister("messages_df")
+        _append(con, "messages", frame)
         rows = [(m.message_id, a.filename, a.content_type, a.size_bytes)
                 for m in new_messages for a in m.attachments]
         if rows:
             frame = pd.DataFrame(rows, columns=["message_id", "filename", "content_type", "size_bytes"])
-            con.register("attachments_df", frame)
-            con.execute("INSERT INTO attachments SELECT * FROM attachments_df")
-            con.unregister("attachments_df")
+            _append(con, "attachments", frame)
     return with_messages
 
 
