@@ -237,8 +237,7 @@ def run(
     def work():
         config, con = _setup(db, config_file)
         config.ingest.strict = config.ingest.strict or strict
-        summaries = [_ingest(con, config, paths)]
-        _print(summaries.pop())
+        _print(_ingest(con, config, paths))
         for stage in (_prepare, _reasons, _tag):
             _print(stage(con, config))
         return [_report(con, config, out, lang)]

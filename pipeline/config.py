@@ -81,7 +81,7 @@ def load_config(path: str | Path | None = None) -> Config:
     defaults = tomllib.loads(
         resources.files("pipeline.resources").joinpath("defaults.toml").read_text("utf-8")
     )
-    config = _build(defaults, "defaults.toml")
+    config = _merge(Config(), defaults, "defaults.toml")
     if path is None and DEFAULT_CONFIG_FILE.exists():
         path = DEFAULT_CONFIG_FILE
     if path is not None:
@@ -94,10 +94,6 @@ def load_config(path: str | Path | None = None) -> Config:
             raise ConfigError(f"not valid TOML: {exc}", path=str(file)) from exc
         config = _merge(config, overrides, str(file))
     return config
-
-
-def _build(data: dict[str, Any], origin: str) -> Config:
-    return _merge(Config(), data, origin)
 
 
 def _merge(config: Config, data: dict[str, Any], origin: str) -> Config:

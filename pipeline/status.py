@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipeline.store import schema_version
+from pipeline.store import schema_version, table_counts
 from pipeline.summary import Summary
 
 
@@ -31,9 +31,6 @@ def summaries(con: duckdb.DuckDBPyConnection, db_path: str) -> list[Summary]:
         files.warnings.append(f"{path}: {error}")
 
     tables = Summary(title="Tabellen", columns=["tabel", "rijen"])
-    for name, in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-        "AND table_name NOT IN ('settings', 'schema_migrations') ORDER BY 1"
-    ).fetchall():
-        tables.rows.append([name, con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]])
+    tables.rows = [[name, rows] for name, rows in table_counts(con)
+                   if name not in ("settings", "schema_migrations")]
     return [contacts, files, tables]
