@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
@@ -86,11 +87,18 @@ def _guard(work: Callable[[], list[Summary]]) -> None:
         _print(summary)
 
 
-def _setup(db: Path, config_file: Optional[Path]):
+@contextmanager
+def _opened(db: Path, config_file: Optional[Path]):
+    """The config and an open store, closed again when the command ends (also on errors), so
+    the database file is free for the next command in the same process."""
     from pipeline import store
 
     config = load_config(config_file)
-    return config, store.connect(db)
+    con = store.connect(db)
+    try:
+        yield config, con
+    finally:
+        con.close()
 
 
 # -- stages ---------------------------------------------------------------------------------------
@@ -141,9 +149,9 @@ def ingest(
 ) -> None:
     """Read an export into the database. Files already ingested are skipped; a changed file is re-read."""
     def work():
-        config, con = _setup(db, config_file)
-        config.ingest.strict = config.ingest.strict or strict
-        return [_ingest(con, config, paths)]
+        with _opened(db, config_file) as (config, con):
+            config.ingest.strict = config.ingest.strict or strict
+            return [_ingest(con, config, paths)]
     _guard(work)
 
 
@@ -151,8 +159,8 @@ def ingest(
 def prepare(db: DbOption = DEFAULT_DB, config_file: ConfigOption = None) -> None:
     """Clean the messages: strip quotes, signatures and greetings, mask personal data, detect language."""
     def work():
-        config, con = _setup(db, config_file)
-        return [_prepare(con, config)]
+        with _opened(db, config_file) as (config, con):
+            return [_prepare(con, config)]
     _guard(work)
 
 
@@ -177,18 +185,18 @@ def reasons(
 ) -> None:
     """Group the customers' questions into contact reasons (BERTopic) and save an editable taxonomy."""
     def work():
-        config, con = _setup(db, config_file)
-        if model_name:
-            config.reasons.model_name = model_name
-        if embedding_model:
-            config.reasons.embedding_model_nl = embedding_model
-        if seed_taxonomy:
-            config.reasons.seed_taxonomy = str(seed_taxonomy)
-        if min_reasons is not None:
-            config.reasons.min_reasons = min_reasons
-        if max_reasons is not None:
-            config.reasons.max_reasons = max_reasons
-        return [_reasons(con, config, apply=apply)]
+        with _opened(db, config_file) as (config, con):
+            if model_name:
+                config.reasons.model_name = model_name
+            if embedding_model:
+                config.reasons.embedding_model_nl = embedding_model
+            if seed_taxonomy:
+                config.reasons.seed_taxonomy = str(seed_taxonomy)
+            if min_reasons is not None:
+                config.reasons.min_reasons = min_reasons
+            if max_reasons is not None:
+                config.reasons.max_reasons = max_reasons
+            return [_reasons(con, config, apply=apply)]
     _guard(work)
 
 
@@ -201,10 +209,10 @@ def tag(
 ) -> None:
     """Tag each contact as avoidable or not, and with its third-party cause, with evidence."""
     def work():
-        config, con = _setup(db, config_file)
-        if repeat_days is not None:
-            config.tagging.repeat_window_days = repeat_days
-        return [_tag(con, config)]
+        with _opened(db, config_file) as (config, con):
+            if repeat_days is not None:
+                config.tagging.repeat_window_days = repeat_days
+            return [_tag(con, config)]
     _guard(work)
 
 
@@ -219,8 +227,8 @@ def report(db: DbOption = DEFAULT_DB, config_file: ConfigOption = None,
            lang: LangOption = None, out: OutOption = None) -> None:
     """Write the report: one HTML file, an Excel workbook and CSV/Parquet tables."""
     def work():
-        config, con = _setup(db, config_file)
-        return [_report(con, config, out, lang)]
+        with _opened(db, config_file) as (config, con):
+            return [_report(con, config, out, lang)]
     _guard(work)
 
 
@@ -235,12 +243,12 @@ def run(
 ) -> None:
     """Everything in one go: ingest, prepare, reasons, tag and report."""
     def work():
-        config, con = _setup(db, config_file)
-        config.ingest.strict = config.ingest.strict or strict
-        _print(_ingest(con, config, paths))
-        for stage in (_prepare, _reasons, _tag):
-            _print(stage(con, config))
-        return [_report(con, config, out, lang)]
+        with _opened(db, config_file) as (config, con):
+            config.ingest.strict = config.ingest.strict or strict
+            _print(_ingest(con, config, paths))
+            for stage in (_prepare, _reasons, _tag):
+                _print(stage(con, config))
+            return [_report(con, config, out, lang)]
     _guard(work)
 
 
@@ -250,7 +258,11 @@ def status(db: DbOption = DEFAULT_DB) -> None:
     def work():
         from pipeline import status as status_module, store
 
-        return status_module.summaries(store.connect(db, read_only=True), str(db))
+        con = store.connect(db, read_only=True)
+        try:
+            return status_module.summaries(con, str(db))
+        finally:
+            con.close()
     _guard(work)
 
 

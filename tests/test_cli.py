@@ -51,3 +51,4 @@ def test_bad_config_exits_1_naming_the_file(tmp_path):
 def test_unknown_option_is_usage_error():
     result = runner.invoke(app, ["status", "--nonsense"])
     assert result.exit_code == 2
+
