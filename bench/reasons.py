@@ -215,6 +215,8 @@ def main() -> None:
     parser.add_argument("--language", default="nl", help="language of --labelled")
     parser.add_argument("--methods", default="our,bertopic,kmeans")
     parser.add_argument("--max-reasons", type=int, help="override [reasons] max_reasons for ours")
+    parser.add_argument("--embedding-model", help="override the embedding backend for ours "
+                        "(e.g. minilm, char-tfidf, minilm+char-tfidf)")
     parser.add_argument("--timing-size", type=int, default=20000)
     args = parser.parse_args()
     sets = {}
@@ -232,6 +234,8 @@ def main() -> None:
         texts, truth = load_labelled(args.labelled)
         sets[args.labelled.name] = (texts, truth, None, args.language)
     overrides = {"max_reasons": args.max_reasons} if args.max_reasons else {}
+    if args.embedding_model:
+        overrides["embedding_model"] = args.embedding_model
     rows = []
     import tempfile
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.reasons import taxonomy as tax
-from pipeline.reasons.model import MIN_FIT_TEXTS, OUTLIER, ReasonModel
+from pipeline.reasons.model import MIN_FIT_TEXTS, MIN_SMALL_FIT_TEXTS, OUTLIER, ReasonModel
 from pipeline.reasons.representation import analyzer
 
 MODEL_LANGUAGES = ("nl", "en")
@@ -66,10 +66,10 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
         if len(rows) == 0:
             continue
         part = frame.iloc[rows]
-        if len(rows) < MIN_FIT_TEXTS:
+        if len(rows) < MIN_SMALL_FIT_TEXTS:
             outcome.warnings.append(
                 f"{language}: {len(rows)} contacten, te weinig om redenen te vinden "
-                f"(minimaal {MIN_FIT_TEXTS}); ze blijven '{OTHER}'")
+                f"(minimaal {MIN_SMALL_FIT_TEXTS}); ze blijven '{OTHER}'")
             continue
         lang_seeds = [s for s in seeds if s.language == language]
         model = ReasonModel(language=language, **params[language]).fit(
@@ -227,6 +227,9 @@ def _resolve(out: pd.DataFrame, taxonomy: tax.Taxonomy) -> None:
 
 def _model_note(language: str, model: ReasonModel) -> str:
     merged = getattr(model, "merged_", 0)
+    if model.method_ == "agglomerative":
+        return (f"{language}: {model.n_reasons_} redenen ({model.embedding_model}; minder dan "
+                f"{MIN_FIT_TEXTS} contacten, dus agglomeratieve clustering in plaats van BERTopic)")
     note = (f"{language}: {model.n_reasons_} redenen ({model.embedding_model}, "
             f"min_cluster_size {model.min_cluster_size_}")
     return note + (f", {merged} samengevoegd)" if merged else ")")

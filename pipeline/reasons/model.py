@@ -7,6 +7,9 @@ fit(texts, lemmas):
   1. embed (the backend is fitted on at most ``fit_sample_size`` texts, chosen by seed);
   2. BERTopic with our sub-models on the sample: UMAP (random_state fixed), HDBSCAN with
      min_cluster_size ~ sqrt(n)/2.5 (retried smaller while fewer than ``min_reasons`` come out);
+     a group of fewer than MIN_FIT_TEXTS questions (say 20 English contacts in a Dutch export)
+     is too small for UMAP's neighbour graph: it is clustered by average-linkage agglomerative
+     clustering of the embeddings into ~sqrt(n) reasons of at least two questions instead;
   3. merge the most similar reasons while there are more than ``max_reasons`` (merge.py);
   4. guided mode: clusters that match an analyst's seeded reason take its id (how='seeded');
   5. reduce outliers by a k-nearest-neighbour vote among assigned questions, down to at most
@@ -26,10 +29,11 @@ import numpy as np
 
 from pipeline.errors import NotFittedError
 from pipeline.reasons import merge, representation
-from pipeline.reasons.embed import TFIDF_SPECS, make_embedder
+from pipeline.reasons.embed import make_embedder, needs_saving
 
 OUTLIER = -1
-MIN_FIT_TEXTS = 30
+MIN_FIT_TEXTS = 30         # BERTopic (UMAP + HDBSCAN) from this many questions on
+MIN_SMALL_FIT_TEXTS = 4    # fewer than MIN_FIT_TEXTS: agglomerative clustering; fewer: no fit
 FORMAT_VERSION = 1
 NATURAL_QUANTILE = 0.02
 MIN_CLUSTER_FLOOR = 3      # smallest HDBSCAN cluster tried while short of min_reasons
@@ -69,8 +73,8 @@ class ReasonModel:
         texts = [t or "" for t in texts]
         lemmas = [l or "" for l in lemmas] if lemmas is not None else texts
         n = len(texts)
-        if n < MIN_FIT_TEXTS:
-            raise ValueError(f"need at least {MIN_FIT_TEXTS} texts to fit, got {n}")
+        if n < MIN_SMALL_FIT_TEXTS:
+            raise ValueError(f"need at least {MIN_SMALL_FIT_TEXTS} texts to fit, got {n}")
         rng = np.random.default_rng(self.random_state)
         sample = np.arange(n) if n <= self.fit_sample_size else np.sort(
             rng.choice(n, size=self.fit_sample_size, replace=False))
@@ -80,7 +84,10 @@ class ReasonModel:
         embeddings = self.embedder_.transform(texts)
         sample_emb = embeddings[sample]
 
-        labels, probs = self._cluster(sample_emb, [lemmas[i] for i in sample])
+        if len(sample) >= MIN_FIT_TEXTS:
+            labels, probs = self._cluster(sample_emb, [lemmas[i] for i in sample])
+        else:
+            labels, probs = self._cluster_small(sample_emb)
         seeded = np.zeros(len(sample), dtype=bool)
         self.seed_keys_: dict[int, str] = {}
         if seeds:
@@ -145,8 +152,24 @@ class ReasonModel:
                 break
             size = max(MIN_CLUSTER_FLOOR, size * 2 // 3)
         self.min_cluster_size_ = size
+        self.method_ = "bertopic"
         probs = np.asarray(probs if probs is not None else np.ones(n), dtype=np.float64)
         return labels, np.where(labels == OUTLIER, 0.0, probs.reshape(n, -1).max(axis=1))
+
+    def _cluster_small(self, emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """~sqrt(n) reasons by average-linkage clustering on cosine distance (deterministic);
+        a reason needs two questions, a lone question is an outlier (and may be reduced)."""
+        from sklearn.cluster import AgglomerativeClustering
+
+        n = len(emb)
+        k = int(min(self.max_reasons, n - 1, max(2, round(np.sqrt(n)))))
+        labels = AgglomerativeClustering(n_clusters=k, metric="cosine",
+                                         linkage="average").fit_predict(emb).astype(np.int64)
+        sizes = np.bincount(labels)
+        labels = np.where(sizes[labels] >= 2, labels, OUTLIER)
+        self.min_cluster_size_ = 2
+        self.method_ = "agglomerative"
+        return labels, np.where(labels == OUTLIER, 0.0, 1.0)
 
     def _seed(self, emb, labels, seeds):
         """Clusters whose questions sit closest to a seeded reason's phrases become that reason."""
@@ -292,11 +315,12 @@ class ReasonModel:
                             classes=np.array(classes, dtype=np.int64),
                             centroids=np.stack([self.centroids_[c] for c in classes])
                             if classes else np.zeros((0, self.bank_.shape[1]), np.float32))
-        if self.embedding_model in TFIDF_SPECS:
+        if needs_saving(self.embedding_model):
             joblib.dump(self.embedder_, folder / "embedder.joblib")
         meta = {"format": FORMAT_VERSION, "params": self.get_params(),
                 "threshold": self.threshold_, "n_reasons": self.n_reasons_,
-                "min_cluster_size": self.min_cluster_size_, "reasons": self.reasons_,
+                "min_cluster_size": self.min_cluster_size_, "method": self.method_,
+                "reasons": self.reasons_,
                 "versions": _versions()}
         (folder / "model.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
 
@@ -317,8 +341,9 @@ class ReasonModel:
         model.threshold_ = meta["threshold"]
         model.n_reasons_ = meta["n_reasons"]
         model.min_cluster_size_ = meta["min_cluster_size"]
+        model.method_ = meta.get("method", "bertopic")
         model.reasons_ = meta["reasons"]
-        if model.embedding_model in TFIDF_SPECS:
+        if needs_saving(model.embedding_model):
             if meta["versions"].get("scikit-learn") != _versions()["scikit-learn"]:
                 raise NotFittedError("model saved with another scikit-learn version",
                                      path=str(folder), hint="refit: `klantvraag reasons`")

@@ -1,0 +1,96 @@
+"""A language group too small for BERTopic (fewer than 30 questions) still gets reasons: the
+English contacts of a mostly Dutch export must not all end up as 'overig'."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from pipeline import store
+from pipeline.config import ReasonsConfig
+from pipeline.reasons import run
+from pipeline.reasons.model import MIN_FIT_TEXTS, ReasonModel
+from tests.reasons.synthetic import EN, load, questions
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def small_english(tmp_path_factory):
+    frame = questions(40, seed=3, english=4)          # 4 questions per English reason
+    german = frame[frame["language"] == "en"].head(3).copy()
+    german["contact_id"] = [f"g{i}" for i in range(3)]
+    german["language"] = "de"
+    frame = pd.concat([frame, german], ignore_index=True)
+    models = tmp_path_factory.mktemp("models")
+    con = store.connect(":memory:")
+    load(con, frame)
+    summary = run(con, ReasonsConfig(min_reasons=3, max_reasons=12), models_dir=models)
+    assigned = con.execute("SELECT contact_id, reason_id, how FROM contact_reasons").df()
+    applied_summary = run(con, ReasonsConfig(min_reasons=3, max_reasons=12), models_dir=models,
+                          apply=True)
+    applied = con.execute("SELECT contact_id, reason_id, how FROM contact_reasons").df()
+    con.close()
+    return frame, summary, assigned, applied_summary, applied
+
+
+def test_small_group_is_below_the_bertopic_minimum(small_english):
+    frame = small_english[0]
+    assert 4 <= (frame["language"] == "en").sum() < MIN_FIT_TEXTS
+
+
+def test_small_english_group_gets_reasons_that_follow_the_truth(small_english):
+    frame, summary, assigned, _, _ = small_english
+    english = frame[frame["language"] == "en"].merge(assigned, on="contact_id")
+    assert english["reason_id"].notna().mean() >= 0.9
+    assert english["reason_id"].dropna().str.startswith("en-").all()
+    assert english["reason_id"].nunique() >= 3
+    assert adjusted_rand_score(english["truth"], english["reason_id"].fillna("-")) > 0.5
+    assert any("agglomeratieve clustering" in note for note in summary.notes)
+
+
+def test_tiny_group_stays_unassigned_with_a_warning(small_english):
+    frame, summary, assigned, _, _ = small_english
+    german = assigned[assigned["contact_id"].str.startswith("g")]
+    assert german["reason_id"].isna().all()
+
+
+def test_small_model_applies_without_refit(small_english):
+    frame, _, assigned, _, applied = small_english
+    english = set(frame.loc[frame["language"] == "en", "contact_id"])
+    before = assigned[assigned["contact_id"].isin(english)].set_index("contact_id")["reason_id"]
+    after = applied[applied["contact_id"].isin(english)].set_index("contact_id")["reason_id"]
+    agree = (before.reindex(after.index) == after).mean()
+    assert agree >= 0.9
+
+
+def test_too_few_texts_is_a_clear_error():
+    with pytest.raises(ValueError, match="at least 4 texts"):
+        ReasonModel(language="en", embedding_model="char-tfidf").fit(["a b", "c d", "e f"])
+
+
+def test_small_fit_is_deterministic():
+    texts = [t for phrases in EN.values() for t in phrases[:3]]
+    first = ReasonModel(language="en", embedding_model="char-tfidf").fit(texts).labels_
+    second = ReasonModel(language="en", embedding_model="char-tfidf").fit(texts).labels_
+    assert first.tolist() == second.tolist()
+
+
+def test_sentence_plus_tfidf_backend_round_trips(tmp_path):
+    """minilm+char-tfidf: unit-length rows; a saved model gives the same vectors after load
+    (the TF-IDF part is pickled, the sentence model is loaded again from its package)."""
+    from pipeline.reasons.embed import make_embedder, needs_saving
+
+    texts = [t for phrases in EN.values() for t in phrases] * 3
+    assert needs_saving("minilm+char-tfidf") and not needs_saving("minilm")
+    model = ReasonModel(language="en", embedding_model="minilm+char-tfidf").fit(texts)
+    vectors = model.embedder_.transform(texts[:4])
+    assert vectors.shape[1] > 384     # MiniLM's 384 dimensions plus the SVD components
+    assert abs(float((vectors ** 2).sum(axis=1).max()) - 1.0) < 1e-4
+    model.save(tmp_path / "en")
+    again = ReasonModel.load(tmp_path / "en")
+    assert (again.embedder_.transform(texts[:4]) - vectors).__abs__().max() < 1e-5
+    assert again.transform(texts)[0].tolist() == model.transform(texts)[0].tolist()
+    with pytest.raises(Exception, match="not installed|unknown"):
+        make_embedder("no-such-model-package+char-tfidf")
