@@ -1,32 +1,38 @@
 """Readable reasons: Dutch c-TF-IDF keywords, a label a person could have written, examples.
 
-Keywords come from the lemmas (1-3-grams, stop words out, negations kept); the label is the
-best-covering 1-3-gram of the question texts themselves, so it reads like the customers wrote
-it ('pakket niet bezorgd'), using only words that are frequent in the corpus or known to a Dutch
-word-frequency list (no typo variants), never greetings or names (stop list, masked text).
+Keywords come from the lemmas (1-3-grams, stop words out, negations kept). The label is a phrase
+of the question texts themselves: up to 4 content words that stand close together in one clause
+(:func:`candidates`), scored by coverage x lift, read as the customers most often wrote it with
+a few prepositions kept ('pakket bij buren afgeleverd'). Only words frequent in the corpus or
+known to a Dutch word-frequency list (no typo variants), never greetings or names (stop list,
+masked text). What shapes a phrase (clause words, idioms like 'per ongeluk', compound names like
+'track en trace') is data: pipeline/resources/reasons/label_words.yaml.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
-from pipeline.errors import ResourceError
-from pipeline.reasons.resources import load_groups, stop_words, tokens, word_groups
+from pipeline.reasons.resources import (LabelGroup, compounds, label_rules,  # noqa: F401
+                                        load_groups, load_label_groups, stop_words, tokens)
 
 MIN_COVERAGE = 0.12      # a label's n-gram must occur in this share of the reason's questions
-LENGTH_FACTOR = {1: 0.5, 2: 1.0, 3: 1.1, 4: 1.1}   # prefer 2-4 words ('pakket niet bezorgd')
+LENGTH_FACTOR = {1: 0.35, 2: 1.0, 3: 1.1, 4: 1.1}   # prefer 2-4 words ('pakket niet bezorgd')
 MIN_WORD_LIFT = 1.5      # every content word of a label is this much more common in the reason
 LABEL_MAX_WORDS = 4
 COVERAGE_POWER = 0.75     # < 1: a 2-3-word phrase may cover less than a single word
-_POSITIONS = {"anywhere", "edge", "last"}
+HEAD_POWER = 0.5          # > 0: prefer phrases around the reason's most common word ('cadeaubon')
+EXTEND_SHARE = 0.3        # a single word gives way to a phrase around it covering this share
+MAX_GAP = 3               # other words allowed between two words of a label in the text
+PHRASE_MAX_WORDS = 4      # longest incidental idiom or compound name
+CLAUSE_BREAK = re.compile(r"[.!?;:,()\n\r\"“”]+")
 EXAMPLE_CHARS = 240
 
 
@@ -111,27 +117,88 @@ def _known(word: str, corpus_df: Counter, language: str, min_corpus_df: int) -> 
     return zipf_frequency(word, language if language in ("nl", "en") else "nl") >= 2.5
 
 
+def _clauses(text: str, language: str) -> list[list[str]]:
+    """The text's clauses as token lists: split at punctuation and clause words ('maar',
+    'omdat'); compound names become one token ('track_en_trace'), incidental idioms ('per
+    ongeluk') gaps ('')."""
+    rules = label_rules(language)
+    result = []
+    for part in CLAUSE_BREAK.split(text or ""):
+        words = tokens(part)
+        for n in range(PHRASE_MAX_WORDS, 1, -1):      # compounds first: one token each
+            i = 0
+            while i <= len(words) - n:
+                joined = compounds(language).get(" ".join(words[i:i + n]))
+                words[i:i + n] = [joined] if joined else words[i:i + n]
+                i += 1
+        for n in range(PHRASE_MAX_WORDS, 0, -1):
+            for i in range(len(words) - n + 1):
+                if " ".join(words[i:i + n]) in rules["incidental"]:
+                    words[i:i + n] = [""] * n
+        clause: list[str] = []
+        for word in words:
+            if word in rules["breaker"]:
+                result.append(clause)
+                clause = []
+            else:
+                clause.append(word)
+        result.append(clause)
+    return [c for c in result if c]
+
+
+def candidates(text: str, language: str) -> dict[str, str]:
+    """Label candidates of one text: key (1-4 content words, each within MAX_GAP other words of
+    the next, in one clause) -> how it reads (the content words with the bridge words between
+    them: 'het pakket is bij de buren afgeleverd' -> 'pakket bij buren afgeleverd')."""
+    stops, bridges = stop_words(language), label_rules(language)["bridge"]
+    found: dict[str, str] = {}
+    for clause in _clauses(text, language):
+        content = [i for i, w in enumerate(clause) if w and w not in stops and len(w) > 1]
+        for a, start in enumerate(content):
+            span = [start]
+            for nxt in content[a + 1:a + LABEL_MAX_WORDS]:
+                if nxt - span[-1] - 1 > MAX_GAP:
+                    break
+                span.append(nxt)
+                words = [clause[i] for i in span]
+                if not _distinct(words):
+                    break
+                key = " ".join(words)
+                if key not in found:
+                    found[key] = " ".join(w for w in clause[start:nxt + 1]
+                                          if w in words or w in bridges).replace("_", " ")
+            found.setdefault(clause[start], clause[start].replace("_", " "))
+    return found
+
+
 def labels(texts: Sequence[str], labels_: np.ndarray, classes: list[int], language: str,
            fallback: dict[int, list[str]] | None = None) -> dict[int, str]:
-    """One readable, unique label per class from the question texts: the 1-4-gram (stop words
-    out) that best combines coverage of the reason and lift over the corpus, preferring 2-4
-    words, whose every content word is itself distinctive for the reason and which passes the
-    label word rules (no time words, chatter or dangling negations)."""
-    names, counts, matrix = _class_matrix(texts, labels_, classes, language, min_df=2,
-                                          max_n=LABEL_MAX_WORDS)
-    scores = ctfidf(counts)
+    """One readable, unique label per class from the question texts: the phrase (1-4 content
+    words close together in one clause of the text, see :func:`candidates`) that best combines
+    coverage of the reason and lift over the corpus, preferring 2-4 words, whose every content
+    word is itself distinctive for the reason and which passes the label word rules (no time
+    words, chatter or dangling negations). It reads as the customers most often wrote it."""
+    found = [candidates(str(t), language) for t in texts]
+    vectorizer = CountVectorizer(analyzer=list, binary=True, dtype=np.float32,
+                                 min_df=min(2, max(1, len(texts) // 4)))
+    matrix = vectorizer.fit_transform([list(f) for f in found])
+    names = vectorizer.get_feature_names_out()
+    index = {c: i for i, c in enumerate(classes)}
+    rows = np.array([index.get(int(c), -1) for c in labels_])
+    onehot = sparse.csr_matrix((np.ones(int((rows >= 0).sum()), dtype=np.float32),
+                                (rows[rows >= 0], np.flatnonzero(rows >= 0))),
+                               shape=(len(classes), len(texts)))
+    counts = (onehot @ matrix).toarray()
     sizes = np.array([max(1, int(np.sum(labels_ == c))) for c in classes], dtype=np.float32)
     coverage = counts / sizes[:, None]
     doc_freq = np.asarray(matrix.sum(axis=0)).ravel()
-    overall = doc_freq / max(1, len(texts))
-    lift = coverage / np.maximum(overall, 1e-9)[None, :]
+    lift = coverage / np.maximum(doc_freq / max(1, len(texts)), 1e-9)[None, :]
     unigram = {name: i for i, name in enumerate(names) if " " not in name}
     unigram_df = Counter({name: int(doc_freq[i]) for name, i in unigram.items()})
     min_corpus_df = max(3, int(0.002 * len(texts)))
     function = _function_words(language)
-    lengths = np.array([n.count(" ") + 1 for n in names])
-    factor = np.array([LENGTH_FACTOR.get(int(n), LENGTH_FACTOR[max(LENGTH_FACTOR)])
-                       for n in lengths])
+    factor = np.array([LENGTH_FACTOR.get(n.count(" ") + 1, LENGTH_FACTOR[LABEL_MAX_WORDS])
+                       for n in names])
     allowed = np.array([label_allowed(n, language)
                         and all(_known(w, unigram_df, language, min_corpus_df) for w in n.split())
                         for n in names])
@@ -141,66 +208,52 @@ def labels(texts: Sequence[str], labels_: np.ndarray, classes: list[int], langua
     used: set[str] = set()
     for row, cls in enumerate(classes):
         word_lift = np.array([min((lift[row, j] for j in idx), default=0.0) for idx in content])
-        ok = allowed & (coverage[row] >= MIN_COVERAGE) & (scores[row] > 0) & \
-            (word_lift >= MIN_WORD_LIFT)
-        rank = coverage[row] ** COVERAGE_POWER * np.log1p(lift[row]) * factor
+        ok = allowed & (word_lift >= MIN_WORD_LIFT)
+        if not np.any(ok & (coverage[row] >= MIN_COVERAGE)):   # a spread-out reason ('weer')
+            ok &= coverage[row] >= MIN_COVERAGE / 2
+        else:
+            ok &= coverage[row] >= MIN_COVERAGE
+        head = np.array([max((coverage[row, j] for j in idx), default=0.0) for idx in content])
+        rank = coverage[row] ** COVERAGE_POWER * np.log1p(lift[row]) * factor * head ** HEAD_POWER
         rank = np.where(ok, rank, -1.0)
-        order = [i for i in np.argsort(-rank, kind="stable")[:20] if rank[i] > 0]
-        label = names[order[0]] if order else None
+        order = _extend([i for i in np.argsort(-rank, kind="stable")[:40] if rank[i] > 0],
+                        names, coverage[row])
+        members = np.flatnonzero(rows == row)
+        shown = [_reading(names[i], members, found) for i in order]
+        label = next((s for s in shown if s not in used), None)
         if label is None and fallback and fallback.get(cls):
-            label = fallback[cls][0]
-        label = label or f"reden {cls}"
-        if label in used:  # make it unique with the next distinct term
-            extra = next((names[i] for i in order[1:]
-                          if not set(names[i].split()) <= set(label.split())), None)
-            label = f"{label} ({extra})" if extra else f"{label} ({cls})"
+            label = next((k for k in fallback[cls] if k not in used), None)
+        if label is None or label in used:
+            label = f"{shown[0] if shown else 'reden'} ({cls})"
         used.add(label)
         result[cls] = label
     return result
 
 
-@dataclass(frozen=True)
-class LabelGroup:
-    id: str
-    language: str
-    position: str
-    words: frozenset[str]
-    examples: tuple[tuple[str, bool], ...]
+def _extend(order: list[int], names: np.ndarray, coverage: np.ndarray) -> list[int]:
+    """Put before each single word the best phrase around it that still covers EXTEND_SHARE of
+    its questions ('cadeaubon' -> 'cadeaubon niet geaccepteerd')."""
+    result: list[int] = []
+    for i in order:
+        if " " not in names[i]:
+            result.extend(j for j in order if j not in result and " " in names[j]
+                          and names[i] in names[j].split()
+                          and coverage[j] >= EXTEND_SHARE * coverage[i])
+        if i not in result:
+            result.append(i)
+    return result
 
 
-def load_label_groups(path: str | Path | None = None) -> list[LabelGroup]:
-    """Words that read badly in a label (time words, chatter, dangling particles), validated."""
-    groups = []
-    for item, name, where in word_groups("label_words.yaml", path):
-        words = item["words"]
-        if item.get("position") not in _POSITIONS:
-            raise ResourceError(f"'position' must be one of {sorted(_POSITIONS)}", path=name,
-                                where=where)
-        cases = item.get("examples")
-        if not isinstance(cases, list) or not cases or not all(
-                isinstance(c, dict) and isinstance(c.get("phrase"), str)
-                and isinstance(c.get("ok"), bool) for c in cases):
-            raise ResourceError("'examples' must list {phrase: str, ok: bool} (tests run them)",
-                                path=name, where=where)
-        groups.append(LabelGroup(item["id"], item["language"], item["position"],
-                                 frozenset(w.lower().strip() for w in words),
-                                 tuple((c["phrase"], c["ok"]) for c in cases)))
-    return groups
-
-
-@lru_cache(maxsize=8)
-def _label_rules(language: str) -> dict[str, frozenset[str]]:
-    rules: dict[str, set[str]] = {p: set() for p in _POSITIONS}
-    for group in load_label_groups():
-        if group.language in (language, "any"):
-            rules[group.position] |= group.words
-    return {p: frozenset(w) for p, w in rules.items()}
+def _reading(key: str, members: np.ndarray, found: list[dict[str, str]]) -> str:
+    """How the class's questions most often wrote the phrase ``key``."""
+    seen = Counter(found[i][key] for i in members if key in found[i])
+    return min(seen, key=lambda s: (-seen[s], len(s), s)) if seen else key.replace("_", " ")
 
 
 @lru_cache(maxsize=8)
 def _function_words(language: str) -> frozenset[str]:
     """Kept stop words (negations, 'nog') and edge/last label words: exempt from the lift test."""
-    rules = _label_rules(language)
+    rules = label_rules(language)
     kept = {w for g in load_groups() if g.kind == "keep" and g.language in (language, "any")
             for w in g.words}
     return frozenset(kept | rules["edge"] | rules["last"])
@@ -208,13 +261,14 @@ def _function_words(language: str) -> frozenset[str]:
 
 def label_allowed(phrase: str, language: str) -> bool:
     """Whether a phrase's words may form a label: no time words or chatter anywhere, no
-    particle at either end, no negation at the end."""
+    particle at either end, no negation at the end, no second half of a split compound first."""
     words = tokens(phrase)
     if not words:
         return False
-    rules = _label_rules(language)
+    rules = label_rules(language)
     return (not set(words) & rules["anywhere"]
-            and words[0] not in rules["edge"] and words[-1] not in rules["edge"]
+            and words[0] not in rules["edge"] | rules["first"]
+            and words[-1] not in rules["edge"]
             and words[-1] not in rules["last"])
 
 

@@ -123,3 +123,66 @@ def noise_words(language: str) -> frozenset[str]:
                 group.id.startswith(("greeting_closing", "masked_placeholders")):
             words |= group.words
     return frozenset(words)
+
+
+# -- label words (label_words.yaml) -------------------------------------------------------------
+# Roles: anywhere / edge / first / last judge a label's words (examples {phrase, ok} for label_allowed);
+# bridge / incidental / breaker / compound shape which phrases of a text may become a label (examples
+# {text, phrase, ok}: whether ``phrase`` is one of ``text``'s candidate labels).
+WORD_ROLES = {"anywhere", "edge", "first", "last"}
+PHRASE_ROLES = {"bridge", "incidental", "breaker", "compound"}
+
+
+@dataclass(frozen=True)
+class LabelGroup:
+    id: str
+    language: str
+    position: str
+    words: frozenset[str]
+    examples: tuple[tuple[str, bool], ...]
+    texts: tuple[str, ...] = ()
+    reads: str = ""          # a compound's one spelling in labels (its first word)
+
+
+def load_label_groups(path: str | Path | None = None) -> list[LabelGroup]:
+    """Words that read badly in a label or shape its phrase (see WORD_ROLES, PHRASE_ROLES)."""
+    groups = []
+    for item, name, where in word_groups("label_words.yaml", path):
+        position = item.get("position")
+        if position not in WORD_ROLES | PHRASE_ROLES:
+            raise ResourceError(f"'position' must be one of {sorted(WORD_ROLES | PHRASE_ROLES)}",
+                                path=name, where=where)
+        keys = ("phrase", "ok") if position in WORD_ROLES else ("text", "phrase", "ok")
+        cases = item.get("examples")
+        if not isinstance(cases, list) or not cases or not all(
+                isinstance(c, dict) and set(c) == set(keys) and isinstance(c["ok"], bool)
+                and all(isinstance(c[k], str) for k in keys if k != "ok") for c in cases):
+            shape = "{" + ", ".join(f"{k}: {'bool' if k == 'ok' else 'str'}" for k in keys) + "}"
+            raise ResourceError(f"'examples' must list {shape} (tests run them)", path=name,
+                                where=where)
+        groups.append(LabelGroup(
+            item["id"], item["language"], position,
+            frozenset(" ".join(tokens(w)) if position in ("incidental", "compound")
+                      else w.lower().strip() for w in item["words"]),
+            tuple((c["phrase"], c["ok"]) for c in cases),
+            tuple(c.get("text", "") for c in cases), " ".join(tokens(item["words"][0]))))
+    return groups
+
+
+@lru_cache(maxsize=8)
+def label_rules(language: str) -> dict[str, frozenset[str]]:
+    """Words per role for ``language`` (its own groups and those for 'any')."""
+    rules: dict[str, set[str]] = {p: set() for p in WORD_ROLES | PHRASE_ROLES}
+    for group in load_label_groups():
+        if group.language in (language, "any"):
+            rules[group.position] |= group.words
+    return {p: frozenset(w) for p, w in rules.items()}
+
+
+@lru_cache(maxsize=8)
+def compounds(language: str) -> dict[str, str]:
+    """Multiword names read as one word: each spelling (tokens joined by spaces) -> one token,
+    its first spelling joined by '_' ('track & trace' -> 'track_en_trace')."""
+    return {variant: group.reads.replace(" ", "_") for group in load_label_groups()
+            if group.position == "compound" and group.language in (language, "any")
+            for variant in group.words}
