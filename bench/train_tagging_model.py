@@ -1,12 +1,18 @@
 """Train the tagging stage's small text model (pipeline/resources/tagging/text_model.npz).
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/train_tagging_model.py [--size 8000] [--seed 101] [--out PATH]
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/train_tagging_model.py [--size 8000] [--seed 101]
+        [--handwritten FILE ...] [--handwritten-weight 24] [--out PATH]
 
-Generates a sample export with pipeline.sample (seed 101: not the benchmark's seed 7), runs
-ingest + prepare (nlp), joins the generator's ground truth on external_id and fits
-pipeline.tagging.learned.TextModel on the customer's text (question + later customer turns).
-Nothing hand-labelled is used, so tests/data/tagging/*.jsonl stay test sets. Deterministic:
-the same seed and size give the same model (lbfgs on the same data).
+Two sources of training data:
+- a generated sample export (pipeline.sample, seed 101: not the benchmark's seed 7), run
+  through ingest + prepare (nlp) and joined with the generator's ground truth on external_id;
+- the hand-written training files data/tagging/train_handwritten*.jsonl (written in other
+  words than the generator's, see data/tagging/README.md), each contact counting
+  ``--handwritten-weight`` times, so that 400 real-sounding texts are not drowned by thousands
+  of generated ones.
+pipeline.tagging.learned.TextModel is fitted on the customer's text (question + later customer
+turns). The evaluation files tests/data/tagging/*.jsonl are never used, so they stay test sets.
+Deterministic: the same inputs give the same model (lbfgs on the same data).
 """
 
 from __future__ import annotations
@@ -24,8 +30,11 @@ os.environ.setdefault("KLANTVRAAG_QUIET", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipeline.tagging.evaluate import load_labelled  # noqa: E402
 from pipeline.tagging.learned import DEFAULT_MODEL, TextModel  # noqa: E402
 from pipeline.tagging.tagger import ContactInput, model_text  # noqa: E402
+
+HANDWRITTEN = sorted((ROOT / "data" / "tagging").glob("train_handwritten*.jsonl"))
 
 
 def training_data(size: int, seed: int) -> tuple[list[str], list[str], list[str]]:
@@ -56,18 +65,35 @@ def training_data(size: int, seed: int) -> tuple[list[str], list[str], list[str]
     return texts, avoidable, third_party
 
 
+def handwritten_data(path: Path) -> tuple[list[str], list[str], list[str]]:
+    contacts, gold = load_labelled(path)
+    return ([model_text(c) for c in contacts], [g["avoidable_category"] for g in gold],
+            [g["third_party_type"] or "none" for g in gold])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=8000)
     parser.add_argument("--seed", type=int, default=101)
+    parser.add_argument("--handwritten", type=Path, nargs="*", default=HANDWRITTEN,
+                        help="hand-written training JSONL files; none given: generated data only")
+    parser.add_argument("--handwritten-weight", type=float, default=24.0)
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
     args = parser.parse_args()
     began = time.perf_counter()
-    texts, avoidable, third_party = training_data(args.size, args.seed)
-    print(f"training data: {len(texts)} contacts (seed {args.seed}) in "
+    texts, avoidable, third_party = training_data(args.size, args.seed) if args.size else ([], [], [])
+    weights = [1.0] * len(texts)
+    print(f"generated training data: {len(texts)} contacts (seed {args.seed}) in "
           f"{time.perf_counter() - began:.0f} s")
+    for path in args.handwritten:
+        extra = handwritten_data(path)
+        for target, values in zip((texts, avoidable, third_party), extra):
+            target.extend(values)
+        weights += [args.handwritten_weight] * len(extra[0])
+        print(f"hand-written training data: {len(extra[0])} contacts from {path}, "
+              f"weight {args.handwritten_weight:g} each")
     began = time.perf_counter()
-    model = TextModel().fit(texts, avoidable, third_party)
+    model = TextModel().fit(texts, avoidable, third_party, sample_weight=weights)
     path = model.save(args.out)
     print(f"fitted in {time.perf_counter() - began:.0f} s: {len(model.char_vocabulary_)} character "
           f"and {len(model.word_vocabulary_)} word features; saved {path} "

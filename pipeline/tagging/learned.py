@@ -55,9 +55,15 @@ class TextModel:
                                vocabulary=word_vocab, **common)
         return char, word
 
-    def fit(self, texts: list[str], avoidable: list[str], third_party: list[str]) -> "TextModel":
+    def fit(self, texts: list[str], avoidable: list[str], third_party: list[str],
+            sample_weight: list[float] | None = None) -> "TextModel":
+        """``sample_weight`` lets a few hundred hand-written contacts count against thousands
+        of generated ones (scikit-learn's per-sample weight of the loss)."""
         from scipy.sparse import hstack
         from sklearn.linear_model import LogisticRegression
+        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if weight is not None and len(weight) != len(texts):
+            raise ValueError(f"sample_weight has {len(weight)} values for {len(texts)} texts")
         char, word = self._vectorizers()
         features = hstack([char.fit_transform(texts), word.fit_transform(texts)]).tocsr()
         self.char_vocabulary_ = _ordered(char.vocabulary_)
@@ -70,7 +76,7 @@ class TextModel:
                  self.balanced_third_party)):
             model = LogisticRegression(C=c, max_iter=self.max_iter,
                                        class_weight="balanced" if balanced else None)
-            model.fit(features, labels)
+            model.fit(features, labels, sample_weight=weight)
             coef, intercept = model.coef_, model.intercept_
             if len(model.classes_) == 2:    # one logit z: softmax([-z/2, z/2]) = sigmoid(z)
                 coef = np.vstack([-coef / 2, coef / 2])

@@ -7,6 +7,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Iterator
 
 from pipeline.progress import track
@@ -49,13 +50,16 @@ class Tagger:
     """Rules compiled once; ``tag`` handles a whole batch (repeats and learned defaults need it).
 
     ``text_model``: the learned back-up (pipeline.tagging.learned.TextModel); "default" loads the
-    shipped model when it exists, None tags with the rules alone."""
+    shipped model when it exists, another string or a Path loads the model saved there, None
+    tags with the rules alone."""
 
     def __init__(self, ruleset: RuleSet | None = None, repeat_window_days: float = 7.0,
                  batch_size: int = 512, workers: int | None = None,
-                 text_model: TextModel | str | None = "default") -> None:
-        if text_model == "default":
+                 text_model: TextModel | str | Path | None = "default") -> None:
+        if isinstance(text_model, str) and text_model == "default":
             text_model = TextModel.load(DEFAULT_MODEL) if DEFAULT_MODEL.exists() else None
+        elif isinstance(text_model, (str, Path)):
+            text_model = TextModel.load(text_model)
         self.text_model = text_model
         self.ruleset = ruleset or load_rules()
         self.repeat_window_days = repeat_window_days
@@ -205,7 +209,8 @@ class Tagger:
                 return found
         if has_tags:
             return []
-        named = self._named_types(hits, cfg.get("fill_skips", "named") == "ruled_out")
+        mode = cfg.get("fill_skips", "named")
+        named = self._named_types(hits, mode == "ruled_out" or (mode == "failure" and failure))
         return self._model_third_party(head, i, mentions, named)
 
     def _model_third_party(self, head: tuple, i: int, mentions: list[third_party.Mention],

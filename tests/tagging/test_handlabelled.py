@@ -1,10 +1,10 @@
-"""The hand-labelled file (tests/data/tagging/, see its README) against the issue's targets.
+"""The labelled tagging files (tests/data/tagging/) against the issue's targets.
 
-The issue's targets are macro-F1 >= 0.80 (avoidable) and >= 0.85 (third-party type); they are NOT
-met yet (rules + shipped text model: 0.792 / 0.827 on the full file, see bench/tagging.py). This
-test guards the level reached so a change cannot silently make it worse; raise the floors as the
-tagger improves. The fresh file heldout.jsonl (65 contacts, written before the second round of
-changes and never used to adjust them) has its own floors."""
+The issue's targets, macro-F1 >= 0.80 (avoidable) and >= 0.85 (third-party type) on the
+hand-labelled file, are asserted as they stand. That file and heldout.jsonl were read while
+adjusting rules, so they are tuning files; the blind file (blind.jsonl, BLIND.md: nobody working
+on the tagger has read its items) gives the honest estimate and has floors at the level reached
+(bench/tagging.py prints all three), so a change cannot silently make it worse."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pipeline.tagging.evaluate import load_labelled, scores
 
 DATA = Path(__file__).parents[1] / "data" / "tagging" / "handlabelled.jsonl"
 HELDOUT = Path(__file__).parents[1] / "data" / "tagging" / "heldout.jsonl"
+BLIND = Path(__file__).parents[1] / "data" / "tagging" / "blind.jsonl"
 
 
 def test_file_is_large_and_complete():
@@ -24,10 +25,12 @@ def test_file_is_large_and_complete():
         "voorkomen", "verschuiven", "automatiseren", "waardevol"}
 
 
-AVOIDABLE_FLOOR = 0.78
-THIRD_PARTY_FLOOR = 0.81
+AVOIDABLE_FLOOR = 0.80          # the issue's targets
+THIRD_PARTY_FLOOR = 0.85
 HELDOUT_AVOIDABLE_FLOOR = 0.92
-HELDOUT_THIRD_PARTY_FLOOR = 0.76
+HELDOUT_THIRD_PARTY_FLOOR = 0.88
+BLIND_AVOIDABLE_FLOOR = 0.88     # reached: 0.898 / 0.812
+BLIND_THIRD_PARTY_FLOOR = 0.80
 
 
 def _macro(tagger, path):
@@ -55,7 +58,22 @@ def test_heldout_scores_do_not_fall_below_the_level_reached(tagger):
     assert third >= HELDOUT_THIRD_PARTY_FLOOR, third
 
 
-def test_scores_do_not_fall_below_the_level_reached(tagger):
+def test_blind_file_is_complete_and_apart():
+    contacts, gold = load_labelled(BLIND)
+    assert len(contacts) >= 200
+    assert {g["third_party_type"] for g in gold} == {
+        "carrier", "store", "supplier", "installer", "payment", "backoffice", "none"}
+    others = {c.question_text for path in (DATA, HELDOUT) for c in load_labelled(path)[0]}
+    assert not others & {c.question_text for c in contacts}
+
+
+def test_blind_scores_do_not_fall_below_the_level_reached(tagger):
+    avoidable, third = _macro(tagger, BLIND)
+    assert avoidable >= BLIND_AVOIDABLE_FLOOR, avoidable
+    assert third >= BLIND_THIRD_PARTY_FLOOR, third
+
+
+def test_scores_meet_the_targets(tagger):
     contacts, gold = load_labelled(DATA)
     results = tagger.tag(contacts)
     avoidable = scores([g["avoidable_category"] for g in gold],
@@ -64,3 +82,12 @@ def test_scores_do_not_fall_below_the_level_reached(tagger):
                    [r.third_party_type or "none" for r in results])
     assert avoidable["macro_f1"] >= AVOIDABLE_FLOOR, avoidable["macro_f1"]
     assert third["macro_f1"] >= THIRD_PARTY_FLOOR, third["macro_f1"]
+
+
+def test_training_files_share_no_text_with_the_evaluation_files():
+    training = sorted((Path(__file__).parents[2] / "data" / "tagging").glob(
+        "train_handwritten*.jsonl"))
+    assert training
+    trained = {c.question_text.lower() for path in training for c in load_labelled(path)[0]}
+    for path in (DATA, HELDOUT, BLIND):
+        assert not trained & {c.question_text.lower() for c in load_labelled(path)[0]}, path

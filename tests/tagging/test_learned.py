@@ -115,3 +115,32 @@ def test_a_named_party_without_a_cause_stays_a_mention(small_model):
     tagger = Tagger(text_model=small_model)
     result = tagger.tag([ContactInput("c1", "de koerier en de buren")])[0]
     assert result.third_party_type is None
+
+
+def test_sample_weight_decides_between_contradicting_labels():
+    texts = ["mijn pakket is kwijt", "wat zijn de openingstijden"] * 4
+    third = ["carrier", "none"] * 4
+    avoidable = ["voorkomen", "verschuiven"] * 4
+    # the same text once more with another label: it wins only when it weighs more
+    texts, avoidable, third = texts + ["mijn pakket is kwijt"], avoidable + ["waardevol"], \
+        third + ["none"]
+    # class weights off: "balanced" would already make the lone label count 4 times
+    plain = TextModel(min_df=1, balanced_avoidable=False).fit(texts, avoidable, third)
+    heavy = TextModel(min_df=1, balanced_avoidable=False).fit(
+        texts, avoidable, third, sample_weight=[1.0] * 8 + [20.0])
+    classes, light_probs = plain.predict_proba(["mijn pakket is kwijt"])["avoidable"]
+    _, heavy_probs = heavy.predict_proba(["mijn pakket is kwijt"])["avoidable"]
+    assert classes[int(light_probs.argmax())] == "voorkomen"
+    assert classes[int(heavy_probs.argmax())] == "waardevol"
+    with pytest.raises(ValueError, match="sample_weight"):
+        TextModel(min_df=1).fit(texts, avoidable, third, sample_weight=[1.0])
+
+
+def test_tagger_loads_a_model_from_a_path(small_model, tmp_path):
+    path = small_model.save(tmp_path / "model.npz")
+    for given in (path, str(path)):
+        tagger = Tagger(text_model=given)
+        assert isinstance(tagger.text_model, TextModel)
+        assert tagger.text_model.avoidable_classes_ == small_model.avoidable_classes_
+    with pytest.raises(ResourceError):
+        Tagger(text_model=tmp_path / "missing.npz")
