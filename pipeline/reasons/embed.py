@@ -193,10 +193,16 @@ class SentenceTfidfEmbedder(BaseEstimator, TransformerMixin):
         return state
 
 
+def _sentence_tfidf(spec: str) -> tuple[str, str] | None:
+    """``SENTENCE+TFIDF`` -> (sentence spec, TF-IDF spec); None for any other spec."""
+    sentence, plus, tfidf = spec.rpartition("+")
+    return (sentence, tfidf) if plus and sentence and tfidf in TFIDF_SPECS else None
+
+
 def needs_saving(spec: str) -> bool:
     """Whether a backend has fitted state to save with the model (TF-IDF in it)."""
     spec = (spec or "").strip()
-    return spec in TFIDF_SPECS or ("+" in spec and spec.rsplit("+", 1)[1] in TFIDF_SPECS)
+    return spec in TFIDF_SPECS or _sentence_tfidf(spec) is not None
 
 
 def model_path_from_package(package: str) -> Path:
@@ -219,8 +225,8 @@ def make_embedder(spec: str, *, random_state: int = 42, language: str = "nl"):
     spec = (spec or "").strip()
     if spec in TFIDF_SPECS:
         return TfidfEmbedder(spec, random_state=random_state, language=language)
-    if "+" in spec and spec.rsplit("+", 1)[1] in TFIDF_SPECS:
-        sentence, tfidf = spec.rsplit("+", 1)
+    if _sentence_tfidf(spec):
+        sentence, tfidf = _sentence_tfidf(spec)
         make_embedder(sentence)   # fail now, with the sentence model's own message
         return SentenceTfidfEmbedder(sentence, tfidf, random_state=random_state,
                                      language=language)

@@ -60,14 +60,20 @@ def _class_matrix(docs: Sequence[str], labels: np.ndarray, classes: list[int], l
     vectorizer = CountVectorizer(analyzer=analyzer(language, max_n), binary=True,
                                  min_df=min(min_df, max(1, len(docs) // 4)), dtype=np.float32)
     matrix = vectorizer.fit_transform(docs)
-    index = {c: i for i, c in enumerate(classes)}
-    rows = [index.get(int(c), -1) for c in labels]
-    keep = np.array([r >= 0 for r in rows])
-    onehot = sparse.csr_matrix((np.ones(keep.sum(), dtype=np.float32),
-                                (np.array(rows)[keep], np.flatnonzero(keep))),
-                               shape=(len(classes), len(docs)))
-    counts = (onehot @ matrix).toarray()               # docs per class containing each term
+    counts, _ = _class_counts(matrix, labels, classes)
     return vectorizer.get_feature_names_out(), counts, matrix
+
+
+def _class_counts(matrix, labels: np.ndarray, classes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Docs per class containing each term (class x term) and each doc's row in ``classes``
+    (-1: outlier or a class not listed)."""
+    index = {c: i for i, c in enumerate(classes)}
+    rows = np.array([index.get(int(c), -1) for c in labels], dtype=np.int64)
+    keep = rows >= 0
+    onehot = sparse.csr_matrix((np.ones(int(keep.sum()), dtype=np.float32),
+                                (rows[keep], np.flatnonzero(keep))),
+                               shape=(len(classes), matrix.shape[0]))
+    return (onehot @ matrix).toarray(), rows
 
 
 def ctfidf(counts: np.ndarray) -> np.ndarray:
@@ -121,14 +127,14 @@ def _clauses(text: str, language: str) -> list[list[str]]:
     """The text's clauses as token lists: split at punctuation and clause words ('maar',
     'omdat'); compound names become one token ('track_en_trace'), incidental idioms ('per
     ongeluk') gaps ('')."""
-    rules = label_rules(language)
+    rules, joins = label_rules(language), compounds(language)
     result = []
     for part in CLAUSE_BREAK.split(text or ""):
         words = tokens(part)
         for n in range(PHRASE_MAX_WORDS, 1, -1):      # compounds first: one token each
             i = 0
             while i <= len(words) - n:
-                joined = compounds(language).get(" ".join(words[i:i + n]))
+                joined = joins.get(" ".join(words[i:i + n]))
                 words[i:i + n] = [joined] if joined else words[i:i + n]
                 i += 1
         for n in range(PHRASE_MAX_WORDS, 0, -1):
@@ -183,12 +189,7 @@ def labels(texts: Sequence[str], labels_: np.ndarray, classes: list[int], langua
                                  min_df=min(2, max(1, len(texts) // 4)))
     matrix = vectorizer.fit_transform([list(f) for f in found])
     names = vectorizer.get_feature_names_out()
-    index = {c: i for i, c in enumerate(classes)}
-    rows = np.array([index.get(int(c), -1) for c in labels_])
-    onehot = sparse.csr_matrix((np.ones(int((rows >= 0).sum()), dtype=np.float32),
-                                (rows[rows >= 0], np.flatnonzero(rows >= 0))),
-                               shape=(len(classes), len(texts)))
-    counts = (onehot @ matrix).toarray()
+    counts, rows = _class_counts(matrix, labels_, classes)
     sizes = np.array([max(1, int(np.sum(labels_ == c))) for c in classes], dtype=np.float32)
     coverage = counts / sizes[:, None]
     doc_freq = np.asarray(matrix.sum(axis=0)).ravel()

@@ -30,6 +30,7 @@ THIRD_PARTY_TYPES = ("carrier", "store", "supplier", "installer", "payment", "ba
 SYMPTOMS = ("transfer", "callback", "consultation")
 SOURCES = ("question", "customer", "agent")
 KINDS = ("avoidable", "parties", "causes", "involved", "symptoms")
+FILL_SKIPS = ("named", "failure", "ruled_out")   # weights.learned.fill_skips, see weights.yaml
 PACKAGE_FILES = ("cues.yaml", "weights.yaml", "avoidable.yaml", "third_party.yaml", "symptoms.yaml")
 
 _RULE_KEYS = {
@@ -150,6 +151,11 @@ def _add_file(ruleset: RuleSet, text: str, origin: str) -> None:
     weights = data.get("weights") or {}
     if not isinstance(weights, dict):
         raise ResourceError("'weights' must be a mapping", path=origin)
+    learned = weights.get("learned") or {}
+    mode = learned.get("fill_skips", "named") if isinstance(learned, dict) else None
+    if mode not in FILL_SKIPS:
+        raise ResourceError(f"weights.learned.fill_skips is '{mode}'", path=origin,
+                            hint=f"use one of {', '.join(FILL_SKIPS)} (see weights.yaml)")
     ruleset.weights.update(weights)
     ruleset.files.append(origin)
 

@@ -86,3 +86,9 @@ def test_parse_rules_on_its_own():
     ruleset = parse_rules(GOOD, "inline.yaml")
     assert [r.id for r in ruleset.rules] == ["my.rule"]
     assert ruleset.rules[0].sources == ("question", "customer")
+
+
+def test_unknown_fill_skips_mode_names_the_file_and_the_options(tmp_path):
+    message = _error("weights:\n  learned: {fill_skips: failed}\n", tmp_path)
+    assert "mijn_regels.yaml" in message and "fill_skips is 'failed'" in message
+    assert "named, failure, ruled_out" in message
