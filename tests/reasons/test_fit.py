@@ -183,3 +183,18 @@ def test_minilm_loads_offline_from_its_package():
                                           "send me my invoice"])
     assert vectors.shape == (3, 384)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_probability_is_the_share_of_the_neighbour_vote(fitted):
+    _, _, _, assigned = fitted
+    placed = assigned[assigned["reason_id"].notna()]
+    assert placed["probability"].between(0, 1, inclusive="right").all()
+    assert placed["probability"].median() >= 0.8          # well separated synthetic reasons
+    assert (assigned.loc[assigned["reason_id"].isna(), "probability"] == 0).all()
+
+
+def test_reason_count_is_the_dense_groups_held_to_the_range(dutch, tmp_path):
+    summary, reasons, assigned = _fit(dutch, tmp_path, min_reasons=5, max_reasons=5)
+    assert len(reasons) == 5                               # Ward cuts its tree at exactly k
+    assert assigned["reason_id"].notna().all()
+    assert any("Ward" in note and "samengevoegd" in note for note in summary.notes)

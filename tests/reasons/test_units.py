@@ -8,6 +8,7 @@ import pytest
 from pipeline.errors import ConfigError, ResourceError
 from pipeline.reasons import merge, representation, taxonomy as tax
 from pipeline.reasons.embed import make_embedder
+from pipeline.reasons.model import ReasonModel
 from pipeline.reasons.resources import WORD_ROLES, load_groups, stop_words, tokens
 
 
@@ -147,3 +148,18 @@ def test_label_words_file_is_validated(tmp_path):
                     " examples: [{phrase: x, ok: false}]}\n")
     with pytest.raises(ResourceError, match="position"):
         representation.load_label_groups(path)
+
+
+def test_probability_leaves_the_question_itself_out():
+    model = ReasonModel(vote_k=3)
+    a1, a2, b1, b2 = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0], [0.28, 0.96]])
+    model.bank_ = np.stack([a1, a2, b1, b2])
+    model.bank_labels_ = np.array([0, 0, 1, 1])
+    labels = np.array([0, 0, 1, 1])
+    share = model._own_share(model.bank_, labels, bank_rows=np.arange(4))
+    # a1's neighbours without itself: a2 (0.6), b2 (0.28), b1 (0, counted as 1e-6)
+    assert share[0] == pytest.approx(0.6 / (0.6 + 0.28 + 1e-6))
+    with_itself = model._own_share(model.bank_, labels, bank_rows=np.full(4, -1))
+    assert with_itself[0] > share[0]
+    outlier = model._own_share(model.bank_, np.array([-1, 0, 1, 1]), bank_rows=np.arange(4))
+    assert outlier[0] == 0.0
