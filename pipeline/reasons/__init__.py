@@ -1,8 +1,8 @@
 """Contact reasons: cluster the customers' questions per language (BERTopic), name them, keep
 them stable in an editable taxonomy, and assign new exports without refitting (``apply``).
 
-``run(con, config, models_dir=..., apply=...)`` reads ``contact_text`` and rewrites ``reasons``
-and ``contact_reasons``; the pure core is :mod:`pipeline.reasons.core`.
+``run(con, config, models_dir=..., apply=...)`` reads ``contact_text`` and rewrites ``reasons``,
+``sub_reasons`` and ``contact_reasons``; the pure core is :mod:`pipeline.reasons.core`.
 """
 
 from __future__ import annotations
@@ -69,10 +69,12 @@ def run(con, config: ReasonsConfig, models_dir: Path = Path("models"),
                                config.model_name)
             core.save(outcome, folder)
         reasons = _reasons_frame(outcome, config.model_name)
-        _write(con, outcome.assignments, reasons, config.model_name)
+        sub_reasons = _sub_reasons_frame(outcome, config.model_name)
+        _write(con, outcome.assignments, reasons, sub_reasons, config.model_name)
         counts = outcome.assignments["how"].value_counts().to_dict()
         record.counts = {"contacts": len(frame), "left_out": left_out,
-                         "reasons": len(reasons), **{k: int(v) for k, v in counts.items()}}
+                         "reasons": len(reasons), "sub_reasons": len(sub_reasons),
+                         **{k: int(v) for k, v in counts.items()}}
     return _summary(outcome, reasons, frame, left_out, apply, time.perf_counter() - started,
                     folder)
 
@@ -96,21 +98,39 @@ def _reasons_frame(outcome, model_name: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _write(con, assignments: pd.DataFrame, reasons: pd.DataFrame, model_name: str) -> None:
-    contact_reasons = assignments[["contact_id", "reason_id", "probability", "how"]].copy()
+def _sub_reasons_frame(outcome, model_name: str) -> pd.DataFrame:
+    sizes = outcome.assignments["sub_reason_id"].value_counts()
+    rows = [{"sub_reason_id": sub["id"], "reason_id": outcome.taxonomy.resolve(reason.id),
+             "model_name": model_name, "model_version": outcome.taxonomy.model_version,
+             "language": reason.language, "label": sub["label"],
+             "size": int(sizes.get(sub["id"], 0))}
+            for reason in outcome.taxonomy.reasons for sub in reason.sub_reasons]
+    columns = ["sub_reason_id", "reason_id", "model_name", "model_version", "language", "label",
+               "size"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _write(con, assignments: pd.DataFrame, reasons: pd.DataFrame, sub_reasons: pd.DataFrame,
+           model_name: str) -> None:
+    contact_reasons = assignments[["contact_id", "reason_id", "probability", "how",
+                                   "sub_reason_id"]].copy()
     contact_reasons["probability"] = contact_reasons["probability"].astype(float).round(6)
     contact_reasons["model_name"] = model_name
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM contact_reasons")
+        con.execute("DELETE FROM sub_reasons")
         con.execute("DELETE FROM reasons")
         con.register("reasons_frame", reasons)
         con.execute("INSERT INTO reasons SELECT reason_id, model_name, model_version, language, "
                     "label, description, keywords::JSON, examples::JSON, size, "
                     "default_category, owner FROM reasons_frame")
         con.register("contact_reasons_frame", contact_reasons)
-        con.execute("INSERT INTO contact_reasons SELECT contact_id, reason_id, probability, how, "
-                    "model_name FROM contact_reasons_frame")
+        con.execute("INSERT INTO contact_reasons (contact_id, reason_id, probability, how, "
+                    "model_name, sub_reason_id) SELECT contact_id, reason_id, probability, how, "
+                    "model_name, sub_reason_id FROM contact_reasons_frame")
+        con.register("sub_reasons_frame", sub_reasons)
+        con.execute("INSERT INTO sub_reasons SELECT * FROM sub_reasons_frame")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -118,6 +138,7 @@ def _write(con, assignments: pd.DataFrame, reasons: pd.DataFrame, model_name: st
     finally:
         con.unregister("reasons_frame")
         con.unregister("contact_reasons_frame")
+        con.unregister("sub_reasons_frame")
 
 
 def _summary(outcome, reasons: pd.DataFrame, frame: pd.DataFrame, left_out: int, apply: bool,

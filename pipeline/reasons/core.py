@@ -27,7 +27,7 @@ OTHER = "overig / niet toegewezen"
 
 @dataclass
 class Outcome:
-    assignments: pd.DataFrame                 # contact_id, language, reason_id, probability, how
+    assignments: pd.DataFrame     # contact_id, language, reason_id, sub_reason_id, probability, how
     taxonomy: tax.Taxonomy
     models: dict[str, ReasonModel] = field(default_factory=dict)
     ids: dict[str, dict[int, str]] = field(default_factory=dict)
@@ -49,6 +49,7 @@ def _empty(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"contact_id": frame["contact_id"].to_numpy(),
                          "language": frame["language"].to_numpy(),
                          "reason_id": pd.Series([None] * len(frame), dtype=object),
+                         "sub_reason_id": pd.Series([None] * len(frame), dtype=object),
                          "probability": np.zeros(len(frame)),
                          "how": np.full(len(frame), "outlier", dtype=object)})
 
@@ -100,8 +101,14 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
                 reason.description = seed.description or reason.description
             _keep_edits(reason, old.by_id().get(reason_id))
             new.reasons.append(reason)
+        sub_ids = sub_reason_ids(model, ids)
+        for sub, info in enumerate(model.sub_reasons_):
+            new.by_id()[ids[info["parent"]]].sub_reasons.append(
+                {"id": sub_ids[sub], "label": info["label"], "size": info["size"]})
         out.loc[rows, "reason_id"] = [ids.get(int(c)) if c != OUTLIER else None
                                       for c in model.labels_]
+        out.loc[rows, "sub_reason_id"] = [sub_ids[s] if s != OUTLIER else None
+                                          for s in model.sub_labels_]
         out.loc[rows, "probability"] = model.probabilities_
         out.loc[rows, "how"] = model.how_
         outcome.models[language], outcome.ids[language] = model, ids
@@ -127,9 +134,11 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
         if len(rows) == 0:
             continue
         model = ReasonModel.load(folder / language)
-        labels, probs = model.transform(frame["text"].iloc[rows].tolist())
+        labels, probs, subs = model.transform_with_sub(frame["text"].iloc[rows].tolist())
         out.loc[rows, "reason_id"] = [class_ids.get(int(c)) if c != OUTLIER else None
                                       for c in labels]
+        sub_ids = sub_reason_ids(model, class_ids)
+        out.loc[rows, "sub_reason_id"] = [sub_ids[s] if s != OUTLIER else None for s in subs]
         out.loc[rows, "probability"] = probs
         out.loc[rows, "how"] = np.where(labels == OUTLIER, "outlier", "applied")
         outcome.models[language] = model
@@ -138,6 +147,17 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
     misfit = out["how"].eq("outlier") & out["language"].isin(fitted)
     outcome.drift = frame.loc[misfit.to_numpy(), ["contact_id", "language", "text", "lemmas"]]
     return outcome
+
+
+def sub_reason_ids(model: ReasonModel, class_ids: dict[int, str]) -> list[str]:
+    """'nl-007.1', 'nl-007.2', ...: a sub-reason's id is its reason's id and its rank by size
+    within that reason at fit time (the order of ``model.sub_reasons_``)."""
+    seen: Counter = Counter()
+    result = []
+    for info in model.sub_reasons_:
+        seen[info["parent"]] += 1
+        result.append(f"{class_ids[info['parent']]}.{seen[info['parent']]}")
+    return result
 
 
 def drift_terms(drift: pd.DataFrame, everything: pd.DataFrame, top: int = 8) -> list[str]:
@@ -233,4 +253,9 @@ def _model_note(language: str, model: ReasonModel) -> str:
     note = (f"{language}: {model.n_reasons_} redenen ({model.embedding_model}; HDBSCAN vond "
             f"{model.dense_groups_} dichte groepen bij min_cluster_size {model.min_cluster_size_}, "
             f"Ward verdeelde alle vragen")
-    return note + (f", {merged} groepen samengevoegd)" if merged else ")")
+    note += f", {merged} groepen samengevoegd)" if merged else ")"
+    if model.sub_reasons_:
+        holders = len({info["parent"] for info in model.sub_reasons_})
+        note += (f"; {holders} redenen bundelen samen {len(model.sub_reasons_)} subredenen "
+                 f"(tabel sub_reasons)")
+    return note

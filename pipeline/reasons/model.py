@@ -92,8 +92,9 @@ class ReasonModel:
         sample_emb = embeddings[sample]
 
         self.merged_, self.dense_groups_ = 0, None
+        fine = None          # the dense groups, nested in the reasons (Ward's tree, finer cut)
         if len(sample) >= MIN_FIT_TEXTS:
-            labels, placed = self._cluster(sample_emb, [lemmas[i] for i in sample])
+            labels, placed, fine = self._cluster(sample_emb, [lemmas[i] for i in sample])
         else:
             labels, placed = self._cluster_small(sample_emb)
         seeded = np.zeros(len(sample), dtype=bool)
@@ -126,14 +127,61 @@ class ReasonModel:
         self.centroids_ = merge.centroids(embeddings, final)
         self.n_reasons_ = len(self.centroids_)
         self._describe(texts, lemmas, embeddings, final)
+        self._sub_reasons(texts, embeddings, final, sample, fine)
         return self
 
-    def _cluster(self, emb: np.ndarray, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _sub_reasons(self, texts, embeddings, labels, sample, fine) -> None:
+        """Sub-reasons: where Ward merged HDBSCAN's dense groups to stay within
+        ``max_reasons``, the groups inside each reason (the same tree cut finer). A reason
+        holding one group has none. Texts outside the fit sample take the nearest sub-reason
+        centre of their reason."""
+        self.sub_labels_ = np.full(len(labels), OUTLIER, dtype=np.int64)
+        self.sub_reasons_: list[dict] = []
+        self.sub_parents_ = np.zeros(0, dtype=np.int64)
+        self.sub_centroids_ = np.zeros((0, embeddings.shape[1]), dtype=np.float32)
+        if fine is None:
+            return
+        fine_all = np.full(len(labels), OUTLIER, dtype=np.int64)
+        fine_all[sample] = fine
+        parents, centres = [], []
+        for parent in sorted(self.centroids_):
+            members = np.flatnonzero((labels == parent) & (fine_all != OUTLIER))
+            groups, counts = np.unique(fine_all[members], return_counts=True)
+            if len(groups) < 2:
+                continue
+            for group in groups[np.argsort(-counts, kind="stable")]:
+                inside = members[fine_all[members] == group]
+                centre = embeddings[inside].mean(axis=0)
+                self.sub_labels_[inside] = len(parents)
+                parents.append(parent)
+                centres.append(centre / (np.linalg.norm(centre) or 1.0))
+        if not parents:
+            return
+        self.sub_parents_ = np.array(parents, dtype=np.int64)
+        self.sub_centroids_ = np.stack(centres).astype(np.float32)
+        outside = np.flatnonzero((self.sub_labels_ == OUTLIER) & np.isin(labels, parents))
+        self.sub_labels_[outside] = self._nearest_sub(embeddings[outside], labels[outside])
+        self.sub_reasons_ = representation.sub_reasons(
+            texts, labels, self.sub_labels_, self.sub_parents_, self.language)
+
+    def _nearest_sub(self, emb: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """The nearest sub-reason centre among the sub-reasons of each text's reason."""
+        result = np.full(len(emb), OUTLIER, dtype=np.int64)
+        if len(self.sub_parents_) == 0 or len(emb) == 0:
+            return result
+        sims = emb @ self.sub_centroids_.T
+        sims[self.sub_parents_[None, :] != labels[:, None]] = -np.inf
+        best = sims.argmax(axis=1)
+        has = np.isfinite(sims[np.arange(len(emb)), best])
+        result[has] = best[has]
+        return result
+
+    def _cluster(self, emb: np.ndarray, docs: list[str]):
         """Ward clusters on the UMAP output, as many as HDBSCAN finds dense groups (clamped);
-        returns the labels and which questions HDBSCAN had left as noise."""
+        returns the labels, which questions HDBSCAN had left as noise, and the dense groups
+        themselves as the same tree cut finer (None when no group was merged)."""
         from bertopic import BERTopic
         from bertopic.backend import BaseEmbedder
-        from sklearn.cluster import AgglomerativeClustering
         from umap import UMAP
 
         class Backend(BaseEmbedder):   # our embedder behind BERTopic's backend protocol
@@ -157,12 +205,13 @@ class ReasonModel:
         topic_model = BERTopic(
             embedding_model=Backend(self.embedder_),
             umap_model=_Precomputed(reduced),
-            hdbscan_model=AgglomerativeClustering(n_clusters=k, linkage="ward"),
+            hdbscan_model=(tree := _WardTree(n_clusters=k)),
             vectorizer_model=_vectorizer(self.language, n),
             calculate_probabilities=False, verbose=False)
         topics, _ = topic_model.fit_transform(docs, embeddings=emb)
         self.method_ = "bertopic"
-        return np.asarray(topics, dtype=np.int64), noise   # noise: placed by Ward, 'reduced'
+        fine = tree.cut(dense) if dense > k else None
+        return np.asarray(topics, dtype=np.int64), noise, fine   # noise: how='reduced'
 
     def _dense_groups(self, reduced: np.ndarray) -> tuple[int, np.ndarray]:
         """Number of HDBSCAN clusters and its noise mask; min_cluster_size shrinks (at most
@@ -329,12 +378,20 @@ class ReasonModel:
 
     def transform(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Reason label per text (-1: fits none) and its probability; no refitting."""
+        labels, probs, _ = self.transform_with_sub(texts)
+        return labels, probs
+
+    def transform_with_sub(self, texts: Sequence[str]):
+        """Reason label, probability and sub-reason (-1: none) per text; no refitting."""
         if not hasattr(self, "bank_") or not hasattr(self, "centroids_"):
             raise NotFittedError("the reason model is not fitted or loaded",
                                  hint="run `klantvraag reasons` without --apply first")
         if not self.centroids_:
-            return np.full(len(texts), OUTLIER), np.zeros(len(texts))
-        return self._vote(self.embedder_.transform([t or "" for t in texts]))
+            return (np.full(len(texts), OUTLIER), np.zeros(len(texts)),
+                    np.full(len(texts), OUTLIER))
+        emb = self.embedder_.transform([t or "" for t in texts])
+        labels, probs = self._vote(emb)
+        return labels, probs, self._nearest_sub(emb, labels)
 
     # -- describing -------------------------------------------------------------------------------
 
@@ -362,14 +419,15 @@ class ReasonModel:
         np.savez_compressed(folder / "arrays.npz", bank=self.bank_, bank_labels=self.bank_labels_,
                             classes=np.array(classes, dtype=np.int64),
                             centroids=np.stack([self.centroids_[c] for c in classes])
-                            if classes else np.zeros((0, self.bank_.shape[1]), np.float32))
+                            if classes else np.zeros((0, self.bank_.shape[1]), np.float32),
+                            sub_parents=self.sub_parents_, sub_centroids=self.sub_centroids_)
         if needs_saving(self.embedding_model):
             joblib.dump(self.embedder_, folder / "embedder.joblib")
         meta = {"format": FORMAT_VERSION, "params": self.get_params(),
                 "threshold": self.threshold_, "n_reasons": self.n_reasons_,
                 "min_cluster_size": self.min_cluster_size_, "method": self.method_,
                 "dense_groups": self.dense_groups_,
-                "reasons": self.reasons_,
+                "reasons": self.reasons_, "sub_reasons": self.sub_reasons_,
                 "versions": _versions()}
         (folder / "model.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
 
@@ -393,6 +451,12 @@ class ReasonModel:
         model.method_ = meta.get("method", "bertopic")
         model.dense_groups_ = meta.get("dense_groups")
         model.reasons_ = meta["reasons"]
+        model.sub_reasons_ = meta.get("sub_reasons", [])
+        width = model.bank_.shape[1] if model.bank_.ndim == 2 else 0
+        model.sub_parents_ = (arrays["sub_parents"] if "sub_parents" in arrays
+                              else np.zeros(0, dtype=np.int64))
+        model.sub_centroids_ = (arrays["sub_centroids"] if "sub_centroids" in arrays
+                                else np.zeros((0, width), dtype=np.float32))
         if needs_saving(model.embedding_model):
             if meta["versions"].get("scikit-learn") != _versions()["scikit-learn"]:
                 raise NotFittedError("model saved with another scikit-learn version",
@@ -401,6 +465,27 @@ class ReasonModel:
         else:
             model.embedder_ = make_embedder(model.embedding_model)
         return model
+
+
+class _WardTree:
+    """BERTopic's cluster model here: Ward's tree over the UMAP output (scipy's, the one
+    scikit-learn's AgglomerativeClustering builds too), cut into ``n_clusters``; ``cut(k)``
+    gives another partition nested with it, from the same tree."""
+
+    def __init__(self, n_clusters: int):
+        self.n_clusters = n_clusters
+
+    def fit(self, X, y=None):
+        from scipy.cluster.hierarchy import ward
+
+        self.tree_ = ward(np.asarray(X, dtype=np.float64))
+        self.labels_ = self.cut(self.n_clusters)
+        return self
+
+    def cut(self, k: int) -> np.ndarray:
+        from scipy.cluster.hierarchy import fcluster
+
+        return fcluster(self.tree_, k, criterion="maxclust").astype(np.int64) - 1
 
 
 class _Precomputed:

@@ -34,6 +34,7 @@ MAX_GAP = 3               # other words allowed between two words of a label in 
 PHRASE_MAX_WORDS = 4      # longest incidental idiom or compound name
 CLAUSE_BREAK = re.compile(r"[.!?;:,()\n\r\"“”]+")
 EXAMPLE_CHARS = 240
+OUTLIER = -1
 
 
 def analyzer(language: str, max_n: int = 3):
@@ -228,6 +229,23 @@ def labels(texts: Sequence[str], labels_: np.ndarray, classes: list[int], langua
             label = f"{shown[0] if shown else 'reden'} ({cls})"
         used.add(label)
         result[cls] = label
+    return result
+
+
+def sub_reasons(texts: Sequence[str], labels_: np.ndarray, sub_labels: np.ndarray,
+                sub_parents: np.ndarray, language: str) -> list[dict]:
+    """Label and size per sub-reason; a sub-reason is labelled against its siblings (the same
+    reason's other sub-reasons), so the label says what sets it apart within its reason."""
+    result = [{"parent": int(p), "label": "", "size": int(np.sum(sub_labels == i))}
+              for i, p in enumerate(sub_parents)]
+    for parent in sorted(set(int(p) for p in sub_parents)):
+        members = np.flatnonzero((labels_ == parent) & (sub_labels != OUTLIER))
+        subs = [i for i, p in enumerate(sub_parents) if p == parent]
+        inside = [texts[i] for i in members]
+        words = keywords(inside, sub_labels[members], subs, language)
+        names = labels(inside, sub_labels[members], subs, language, fallback=words)
+        for sub in subs:
+            result[sub]["label"] = names[sub]
     return result
 
 

@@ -26,7 +26,8 @@ HEADER = """\
 # (voorkomen | verschuiven | automatiseren | waardevol), owner, and merged_into (the id of the
 # reason this one should be merged into). Edits survive the next `klantvraag reasons` run for
 # every reason it finds again; `klantvraag reasons --apply` uses them at once.
-# Do not change ids. keywords, size, examples and auto_label are rewritten by each fit.
+# Do not change ids. keywords, size, examples, auto_label and sub_reasons (the groups a
+# reason holds where it was merged to stay within max_reasons) are rewritten by each fit.
 """
 _ID = re.compile(r"^[a-z]{2,8}-[A-Za-z0-9_]+$")
 
@@ -45,6 +46,7 @@ class Reason:
     examples: list[str] = field(default_factory=list)
     auto_label: str = ""
     seeded: bool = False
+    sub_reasons: list[dict] = field(default_factory=list)   # {id, label, size}; fit output
 
 
 @dataclass
@@ -92,6 +94,9 @@ def load(path: Path, model_name: str) -> Taxonomy:
             raise ResourceError("a reason needs a non-empty label", path=str(path),
                                 where=f"reason {reason_id}")
         _check_category(known.get("default_category"), path, f"reason {reason_id}")
+        if not isinstance(known.get("sub_reasons", []), list):
+            raise ResourceError("sub_reasons must be a list", path=str(path),
+                                where=f"reason {reason_id}", hint="it is rewritten by each fit")
         reasons.append(Reason(**known))
     for reason in reasons:
         if reason.merged_into and reason.merged_into not in ids:

@@ -128,6 +128,8 @@ def write(path: Path, con: duckdb.DuckDBPyConnection, fig: Figures, projects: pd
         "reason_key", "label", "contacts", "share", "avoidable", "avoidable_share", "voorkomen",
         "verschuiven", "automatiseren", "waardevol", "repeat_rate", "avoidable_cost_year",
         "quadrant", "description", "keywords"]])
+    if len(fig.tables["sub_reasons"]):
+        book.sheet(texts.t("sheet_sub_reasons"), fig.tables["sub_reasons"])
     if fig.stages["tags"]:
         types = fig.tables["third_party_types"].copy()
         types["third_party_type"] = [texts.label("third_party_type", t)

@@ -203,7 +203,13 @@ def _reasons(con, months: float) -> dict[str, pd.DataFrame]:
     reason_week = _df(con, f"""
         SELECT week, reason_key, count(*) AS contacts FROM {BASE}
         WHERE week IS NOT NULL GROUP BY ALL ORDER BY week, reason_key""")
-    return {"reasons": reasons, "reason_channel": reason_channel, "reason_week": reason_week}
+    sub_reasons = _df(con, f"""
+        SELECT s.reason_id AS reason_key, s.sub_reason_id, s.label, count(*) AS contacts
+        FROM {BASE} b JOIN contact_reasons cr USING (contact_id)
+        JOIN sub_reasons s ON s.sub_reason_id = cr.sub_reason_id
+        GROUP BY ALL ORDER BY reason_key, contacts DESC, s.sub_reason_id""")
+    return {"reasons": reasons, "reason_channel": reason_channel, "reason_week": reason_week,
+            "sub_reasons": sub_reasons}
 
 
 def _json_list(value: Any) -> list[str]:
@@ -252,7 +258,7 @@ def _third_parties(con, tagged: int, months: float) -> dict[str, pd.DataFrame]:
                count(*) FILTER (WHERE is_avoidable) AS avoidable,
                coalesce(sum(cost) FILTER (WHERE is_avoidable), 0) / ? * 12 AS avoidable_cost_year
         FROM {BASE} WHERE third_party_type IS NOT NULL GROUP BY ALL
-        ORDER BY avoidable_cost_year DESC, contacts DESC, party
+        ORDER BY avoidable_cost_year DESC, contacts DESC, party, third_party_type
     """, [months])
     symptoms = _df(con, f"""
         SELECT s.symptom, count(DISTINCT s.contact_id) AS contacts,

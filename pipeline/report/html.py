@@ -77,6 +77,8 @@ def _reason_sections(fig: Figures, texts: Texts) -> list[dict[str, Any]]:
     reasons = fig.tables["reasons"]
     drill = fig.tables["drilldown"]
     by_reason = {key: _records(group) for key, group in drill.groupby("reason_key", sort=False)}
+    subs = {key: _records(group) for key, group in
+            fig.tables["sub_reasons"].groupby("reason_key", sort=False)}
     channel_pivot = fig.tables["reason_channel"].pivot_table(
         index="reason_key", columns="channel", values="contacts", aggfunc="sum", fill_value=0)
     sections = []
@@ -89,7 +91,7 @@ def _reason_sections(fig: Figures, texts: Texts) -> list[dict[str, Any]]:
             "label": texts.t("unassigned") if key == UNASSIGNED else row["label"],
             "description": texts.t("unassigned_desc") if key == UNASSIGNED
             else (row["description"] or ""),
-            "examples": examples, "contacts_list": contacts,
+            "examples": examples, "contacts_list": contacts, "sub_reasons": subs.get(key, []),
             "per_channel": {c: int(channel_pivot.loc[key, c]) if key in channel_pivot.index else 0
                             for c in channel_pivot.columns},
         })

@@ -14,9 +14,9 @@ import pandas as pd
 
 from pipeline.report.figures import BASE, Figures
 
-EXPORTED = ["channels", "channel_week", "reasons", "reason_channel", "reason_week",
-            "third_party_types", "parties", "symptoms", "symptoms_by_type", "sources",
-            "source_errors", "auto_replies", "languages", "quality"]
+EXPORTED = ["channels", "channel_week", "reasons", "sub_reasons", "reason_channel",
+            "reason_week", "third_party_types", "parties", "symptoms", "symptoms_by_type",
+            "sources", "source_errors", "auto_replies", "languages", "quality"]
 
 
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:

@@ -108,7 +108,7 @@ def test_apply_assigns_without_refit(fitted, tmp_path):
     assert set(applied_reasons["reason_id"]) <= set(reasons["reason_id"])
     # the same reason for the same kind of question as in the fit
     truth = new_month.set_index("contact_id")["truth"]
-    purity = assigned.dropna().groupby("reason_id")["contact_id"].agg(
+    purity = assigned.dropna(subset=["reason_id"]).groupby("reason_id")["contact_id"].agg(
         lambda ids: truth[ids].value_counts(normalize=True).iloc[0])
     assert purity.mean() > 0.8
 
@@ -198,3 +198,38 @@ def test_reason_count_is_the_dense_groups_held_to_the_range(dutch, tmp_path):
     assert len(reasons) == 5                               # Ward cuts its tree at exactly k
     assert assigned["reason_id"].notna().all()
     assert any("Ward" in note and "samengevoegd" in note for note in summary.notes)
+
+
+def test_merged_reasons_keep_their_dense_groups_as_sub_reasons(dutch, tmp_path):
+    con = store.connect(":memory:")
+    load(con, dutch)
+    config = ReasonsConfig(**{**CONFIG, "min_reasons": 4, "max_reasons": 4})
+    run(con, config, models_dir=tmp_path)
+    reasons = con.execute("SELECT reason_id, size FROM reasons").df()
+    subs = con.execute("SELECT * FROM sub_reasons").df()
+    assigned = con.execute("SELECT * FROM contact_reasons").df()
+    assert len(reasons) == 4 and len(subs) > 4
+    assert set(subs["reason_id"]) <= set(reasons["reason_id"])
+    assert (subs["label"].str.len() > 0).all() and subs["sub_reason_id"].is_unique
+    # nested: a contact's sub-reason belongs to its reason, and sizes add up
+    with_sub = assigned.dropna(subset=["sub_reason_id"])
+    parent = subs.set_index("sub_reason_id")["reason_id"]
+    assert (parent[with_sub["sub_reason_id"]].to_numpy() == with_sub["reason_id"].to_numpy()).all()
+    assert with_sub["sub_reason_id"].value_counts().sort_index().tolist() == \
+        subs.set_index("sub_reason_id")["size"].sort_index().tolist()
+    sizes = reasons.set_index("reason_id")["size"]
+    for reason_id, total in subs.groupby("reason_id")["size"].sum().items():
+        assert total == sizes[reason_id]
+    listed = yaml.safe_load((tmp_path / config.model_name / "taxonomy.yaml").read_text())
+    assert sum(len(r["sub_reasons"]) for r in listed["reasons"]) == len(subs)
+    # --apply puts a new month's contacts in the same sub-reasons
+    new_month = questions(10, seed=7)
+    con2 = store.connect(":memory:")
+    load(con2, new_month[new_month["language"] == "nl"])
+    run(con2, config, models_dir=tmp_path, apply=True)
+    applied = con2.execute("SELECT reason_id, sub_reason_id FROM contact_reasons "
+                           "WHERE sub_reason_id IS NOT NULL").df()
+    assert len(applied) > 0 and set(applied["sub_reason_id"]) <= set(subs["sub_reason_id"])
+    assert (parent[applied["sub_reason_id"]].to_numpy() == applied["reason_id"].to_numpy()).all()
+    con.close()
+    con2.close()

@@ -163,3 +163,14 @@ def test_probability_leaves_the_question_itself_out():
     assert with_itself[0] > share[0]
     outlier = model._own_share(model.bank_, np.array([-1, 0, 1, 1]), bank_rows=np.arange(4))
     assert outlier[0] == 0.0
+
+
+def test_ward_tree_cuts_are_nested():
+    from pipeline.reasons.model import _WardTree
+
+    points = np.random.default_rng(0).normal(size=(60, 3))
+    tree = _WardTree(n_clusters=4).fit(points)
+    fine = tree.cut(9)
+    assert len(set(tree.labels_)) == 4 and len(set(fine)) == 9
+    for group in set(fine):      # every fine group lies inside one coarse cluster
+        assert len(set(tree.labels_[fine == group])) == 1

@@ -94,11 +94,24 @@ def synthesise(con, n: int = 600, seed: int = 7, *, text: bool = True, reasons: 
             "size": int(((reason_idx == i) & ~unassigned).sum()),
             "default_category": r["category"], "owner": None,
         } for i, r in enumerate(catalogue)]))
+        # a reason with sub_reasons in the fixture: its contacts spread over them at random
+        sub = np.array([None] * n, dtype=object)
+        for i, r in enumerate(catalogue):
+            members = np.flatnonzero((reason_idx == i) & ~unassigned)
+            if r.get("sub_reasons") and len(members):
+                picks = rng.integers(0, len(r["sub_reasons"]), size=len(members))
+                sub[members] = [f"{r['id']}.{k + 1}" for k in picks]
         _insert(con, "contact_reasons", pd.DataFrame({
             "contact_id": ids,
             "reason_id": np.where(unassigned, None, [catalogue[i]["id"] for i in reason_idx]),
             "probability": rng.random(n), "how": np.where(unassigned, "outlier", "assigned"),
-            "model_name": "default"}))
+            "model_name": "default", "sub_reason_id": sub}))
+        subs = [{"sub_reason_id": f"{r['id']}.{k + 1}", "reason_id": r["id"],
+                 "model_name": "default", "model_version": "1", "language": "nl",
+                 "label": label, "size": int((sub == f"{r['id']}.{k + 1}").sum())}
+                for r in catalogue for k, label in enumerate(r.get("sub_reasons", []))]
+        if subs:
+            _insert(con, "sub_reasons", pd.DataFrame(subs))
     truth = pd.DataFrame({"contact_id": ids, "channel": channel, "started_at": started,
                           "auto": auto, "reason": [catalogue[i]["id"] for i in reason_idx],
                           "unassigned": unassigned})

@@ -81,7 +81,8 @@ def test_run_writes_html_excel_and_tables(written):
     out = Path(report_config.output_dir)
     html = (out / "klantvraag-rapport.html").read_text("utf-8")
     assert (out / "klantvraag-rapport.xlsx").stat().st_size > 0
-    for name in ("reasons", "projects", "third_party_types", "contacts", "quality"):
+    for name in ("reasons", "sub_reasons", "projects", "third_party_types", "contacts",
+                 "quality"):
         assert (out / "tables" / f"{name}.csv").exists()
         assert (out / "tables" / f"{name}.parquet").exists()
     listed = [row[0] for row in summary.rows]
@@ -220,3 +221,21 @@ def test_invalid_config_is_a_config_error(filled, report_config):
         report.run(con, dataclasses.replace(report_config, cost_per_minute=-1.0))
     with pytest.raises(ConfigError, match="not supported"):
         report.run(con, dataclasses.replace(report_config, lang="fr"))
+
+
+def test_sub_reasons_are_listed_under_their_reason(written):
+    con, report_config, _ = written
+    out = Path(report_config.output_dir)
+    html = (out / "klantvraag-rapport.html").read_text("utf-8")
+    subs = con.execute("SELECT s.label, count(*) FROM contact_reasons cr JOIN sub_reasons s "
+                       "USING (sub_reason_id) JOIN contact_text t USING (contact_id) "
+                       "WHERE NOT t.is_auto_reply GROUP BY ALL").fetchall()
+    assert len(subs) == 2
+    details = html[html.index(">levering vertraagd</span>"):]
+    details = details[:details.index("</details>")]
+    for label, count in subs:
+        assert f"<li>{label} <span class=\"small\">({count})</span></li>" in details
+    import zipfile
+
+    with zipfile.ZipFile(out / "klantvraag-rapport.xlsx") as book:
+        assert 'name="Subredenen"' in book.read("xl/workbook.xml").decode()

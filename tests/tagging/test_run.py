@@ -93,7 +93,8 @@ def test_reason_default_and_repeat_window(con, config, tagger):
     con.execute("INSERT INTO reasons (reason_id, model_name, model_version, language, label, "
                 "size, default_category) VALUES ('nl-001', 'm', '1', 'nl', 'vraag', 1, "
                 "'automatiseren')")
-    con.execute("INSERT INTO contact_reasons VALUES ('c6', 'nl-001', 0.9, 'assigned', 'm')")
+    con.execute("INSERT INTO contact_reasons (contact_id, reason_id, probability, how, model_name) "
+                "VALUES ('c6', 'nl-001', 0.9, 'assigned', 'm')")
     config.tagging.repeat_window_days = 1
     tagging.run(con, config.tagging, tagger=tagger)
     rows = dict(con.execute("SELECT contact_id, avoidable_category FROM contact_tags").fetchall())
