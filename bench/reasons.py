@@ -15,7 +15,7 @@ Its UMAP is unseeded, so its figures move from run to run: --repeat N runs it N 
 "bertopic-k": the same with nr_topics = the number of reasons ours found on that set (BERTopic's
 own topic reduction), a comparison at an equal number of clusters; list it after "our".
 "our-sub": ours one level down: each contact's sub-reason where its reason has them (the
-dense groups merged to stay within max_reasons), else its reason.
+groups Ward's tree holds where HDBSCAN found more than max_reasons), else its reason.
 "kmeans": TfidfVectorizer() + KMeans(k = the true number of labels, n_init=10, random_state=42).
 Outliers count as one more cluster in NMI/ARI (label -1).
 """
@@ -238,6 +238,9 @@ def main() -> None:
                         help="comma list of our, bertopic, bertopic-k, kmeans")
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs of the unseeded BERTopic methods (ours and k-means are seeded)")
+    parser.add_argument("--seeds", default="",
+                        help="comma list of random_state values: ours once per seed (UMAP moves "
+                             "with its seed and with any change of its input)")
     parser.add_argument("--max-reasons", type=int, help="override [reasons] max_reasons for ours")
     parser.add_argument("--embedding-model", help="override the embedding backend for ours "
                         "(e.g. minilm, char-tfidf, minilm+char-tfidf)")
@@ -273,8 +276,11 @@ def main() -> None:
             if method == "bertopic-k" and found is None:
                 raise SystemExit("bertopic-k needs our number of reasons: list 'our' before it")
             extra = {"nr_topics": found} if method == "bertopic-k" else {}
-            for _ in range(args.repeat if method.startswith("bertopic") else 1):
-                result = measure(method, set_file, {**overrides, **extra})
+            seeds = [int(x) for x in args.seeds.split(",") if x] if method == "our" else []
+            runs = ([{"random_state": seed} for seed in seeds] or [{}]) if method == "our" \
+                else [{}] * (args.repeat if method.startswith("bertopic") else 1)
+            for run_overrides in runs:
+                result = measure(method, set_file, {**overrides, **extra, **run_overrides})
                 row = score(set_name, truth, result)
                 rows.append(row)
                 found = row["reasons"] if method == "our" else found

@@ -99,12 +99,16 @@ def _reasons_frame(outcome, model_name: str) -> pd.DataFrame:
 
 
 def _sub_reasons_frame(outcome, model_name: str) -> pd.DataFrame:
+    taxonomy = outcome.taxonomy
     sizes = outcome.assignments["sub_reason_id"].value_counts()
-    rows = [{"sub_reason_id": sub["id"], "reason_id": outcome.taxonomy.resolve(reason.id),
-             "model_name": model_name, "model_version": outcome.taxonomy.model_version,
+    merged = taxonomy.merged_groups()
+    rows = [{"sub_reason_id": sub["id"], "reason_id": taxonomy.resolve(reason.id),
+             "model_name": model_name, "model_version": taxonomy.model_version,
              "language": reason.language, "label": sub["label"],
              "size": int(sizes.get(sub["id"], 0))}
-            for reason in outcome.taxonomy.reasons for sub in reason.sub_reasons]
+            for reason in taxonomy.reasons
+            for sub in reason.sub_reasons or
+            ([{"id": reason.id, "label": reason.label}] if reason.id in merged else [])]
     columns = ["sub_reason_id", "reason_id", "model_name", "model_version", "language", "label",
                "size"]
     return pd.DataFrame(rows, columns=columns)
@@ -115,6 +119,9 @@ def _write(con, assignments: pd.DataFrame, reasons: pd.DataFrame, sub_reasons: p
     contact_reasons = assignments[["contact_id", "reason_id", "probability", "how",
                                    "sub_reason_id"]].copy()
     contact_reasons["probability"] = contact_reasons["probability"].astype(float).round(6)
+    for column in ("reason_id", "sub_reason_id"):      # pandas may have turned None into NaN
+        contact_reasons[column] = [v if isinstance(v, str) else None
+                                   for v in contact_reasons[column]]
     contact_reasons["model_name"] = model_name
     con.execute("BEGIN TRANSACTION")
     try:

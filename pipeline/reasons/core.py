@@ -102,8 +102,9 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
             _keep_edits(reason, old.by_id().get(reason_id))
             new.reasons.append(reason)
         sub_ids = sub_reason_ids(model, ids)
+        by_id = new.by_id()
         for sub, info in enumerate(model.sub_reasons_):
-            new.by_id()[ids[info["parent"]]].sub_reasons.append(
+            by_id[ids[info["parent"]]].sub_reasons.append(
                 {"id": sub_ids[sub], "label": info["label"], "size": info["size"]})
         out.loc[rows, "reason_id"] = [ids.get(int(c)) if c != OUTLIER else None
                                       for c in model.labels_]
@@ -151,7 +152,8 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
 
 def sub_reason_ids(model: ReasonModel, class_ids: dict[int, str]) -> list[str]:
     """'nl-007.1', 'nl-007.2', ...: a sub-reason's id is its reason's id and its rank by size
-    within that reason at fit time (the order of ``model.sub_reasons_``)."""
+    within that reason in the fit sample (the order of ``model.sub_reasons_``). Unlike reason
+    ids they are not carried from one fit to the next: each fit rewrites its sub-reasons."""
     seen: Counter = Counter()
     result = []
     for info in model.sub_reasons_:
@@ -233,7 +235,7 @@ def _carry_merges(new: tax.Taxonomy, old: tax.Taxonomy) -> None:
         target = reason.merged_into
         while target and target not in present and target in old.by_id():
             kept = old.by_id()[target]
-            carried = tax.Reason(**{**kept.__dict__, "size": 0})
+            carried = tax.Reason(**{**kept.__dict__, "size": 0, "sub_reasons": []})
             new.reasons.append(carried)
             present[target] = carried
             target = carried.merged_into
@@ -242,6 +244,12 @@ def _carry_merges(new: tax.Taxonomy, old: tax.Taxonomy) -> None:
 
 
 def _resolve(out: pd.DataFrame, taxonomy: tax.Taxonomy) -> None:
+    """Contacts of a merged reason move to the reason it was merged into. Inside that reason a
+    merged reason without sub-reasons of its own is one sub-reason (its id and label), so the
+    merged reason's sub-reasons still add up to it."""
+    plain = taxonomy.merged_groups() & {r.id for r in taxonomy.reasons if not r.sub_reasons}
+    own = out["reason_id"].isin(plain) & out["sub_reason_id"].isna()
+    out.loc[own, "sub_reason_id"] = out.loc[own, "reason_id"]
     out["reason_id"] = [taxonomy.resolve(r) if r is not None else None for r in out["reason_id"]]
 
 

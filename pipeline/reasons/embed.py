@@ -94,7 +94,8 @@ class TfidfEmbedder(BaseEstimator, TransformerMixin):
         features = pipeline[0].fit_transform(texts)
         n_components = max(2, min(self.n_components, features.shape[1] - 1, len(texts) - 1))
         pipeline.set_params(svd__n_components=n_components)
-        pipeline[1].fit(features)
+        with np.errstate(divide="ignore", invalid="ignore"):  # explained_variance_ratio_ of a
+            pipeline[1].fit(features)                         # rank-1 corpus: unused, 0/0
         self.pipeline_ = pipeline
         self.dim_ = n_components
         return self

@@ -4,17 +4,21 @@ The scikit-learn estimator contract: ``__init__`` only stores parameters, ``fit`
 and sets attributes ending in ``_``; ``transform`` needs a fitted (or loaded) model.
 
 fit(texts, lemmas):
-  1. embed (the backend is fitted on at most ``fit_sample_size`` texts, chosen by seed);
+  1. embed (the backend is fitted on at most ``fit_sample_size`` texts, chosen by seed); each
+     distinct question is clustered once (repeats made UMAP differ from run to run);
   2. UMAP (random_state fixed) once; HDBSCAN with min_cluster_size ~ sqrt(n)/2.5 on it counts
      the dense groups (retried smaller while fewer than ``min_reasons`` come out);
-  3. BERTopic with that UMAP output and, as its cluster model, Ward clustering into that many
-     reasons, clamped to [min_reasons, max_reasons]. Ward places every question, also the
-     ones HDBSCAN called noise (how='reduced'): on BANKING77 at 40 reasons this scored NMI
-     0.792 / ARI 0.419 against 0.776 / 0.406 for HDBSCAN's clusters merged down to 40 with
-     their outliers voted in, and it was better on xSID nl and the sample as well;
-     a group of fewer than MIN_FIT_TEXTS questions (say 20 English contacts in a Dutch export)
-     is too small for UMAP's neighbour graph: it is clustered by average-linkage agglomerative
-     clustering of the embeddings into ~sqrt(n) reasons of at least two questions instead;
+  3. BERTopic with that UMAP output and, as its cluster model, Ward's tree cut into that many
+     reasons, held to [min_reasons, max_reasons] (a small group is raised only as far as
+     n / PER_REASON). Ward places every question, also the ones HDBSCAN called noise
+     (how='reduced'); a reason of one question becomes an outlier. On BANKING77 at 40 reasons
+     this scored NMI 0.78-0.79 / ARI 0.40-0.42 against 0.776 / 0.406 for HDBSCAN's clusters
+     merged down to 40 with their outliers voted in, and it did better on xSID nl and the
+     sample as well. Where the count was cut back to max_reasons, the same tree cut at the
+     count gives each reason its sub-reasons;
+     a group of fewer than MIN_FIT_TEXTS distinct questions (say 20 English contacts in a Dutch
+     export) is too small for UMAP's neighbour graph: it is clustered by average-linkage
+     agglomerative clustering of the embeddings into ~sqrt(n) reasons instead;
   4. guided mode: clusters that match an analyst's seeded reason take its id (how='seeded');
      seeded reasons beyond ``max_reasons`` are reached by merging (merge.py);
   5. any outliers left are reduced by a k-nearest-neighbour vote among assigned questions,
@@ -24,7 +28,6 @@ A question's probability is the share of its nearest clustered neighbours' vote 
 its own reason. transform(texts) uses step 6 only; texts below ``threshold_`` fit no reason
 (-1, drift).
 """
-
 from __future__ import annotations
 
 import json
@@ -39,11 +42,13 @@ from pipeline.reasons import merge, representation
 from pipeline.reasons.embed import make_embedder, needs_saving
 
 OUTLIER = -1
-MIN_FIT_TEXTS = 30         # BERTopic (UMAP + HDBSCAN) from this many questions on
+MIN_FIT_TEXTS = 30         # BERTopic (UMAP, HDBSCAN, Ward) from this many distinct questions
 MIN_SMALL_FIT_TEXTS = 4    # fewer than MIN_FIT_TEXTS: agglomerative clustering; fewer: no fit
 FORMAT_VERSION = 1
 NATURAL_QUANTILE = 0.02
 MIN_CLUSTER_FLOOR = 3      # smallest HDBSCAN cluster tried while short of min_reasons
+PER_REASON = 5             # a small group gets at most n / PER_REASON reasons below min_reasons
+MIN_SUB_SIZE = 3           # questions a sub-reason needs
 
 
 class ReasonModel:
@@ -92,11 +97,21 @@ class ReasonModel:
         sample_emb = embeddings[sample]
 
         self.merged_, self.dense_groups_ = 0, None
-        fine = None          # the dense groups, nested in the reasons (Ward's tree, finer cut)
-        if len(sample) >= MIN_FIT_TEXTS:
-            labels, placed, fine = self._cluster(sample_emb, [lemmas[i] for i in sample])
-        else:
-            labels, placed = self._cluster_small(sample_emb)
+        # Cluster each distinct question once: repeated texts would weigh on UMAP's neighbour
+        # graph and make it differ from one process to the next (seed or not).
+        distinct, copies = _distinct_rows(sample_emb)
+        fine = None          # Ward's tree cut finer: the groups inside each reason
+        if len(distinct) >= MIN_FIT_TEXTS:
+            labels, placed, fine = self._cluster(sample_emb[distinct],
+                                                 [lemmas[sample[i]] for i in distinct])
+            fine = fine[copies] if fine is not None else None
+        elif len(distinct) >= 2:
+            labels, placed = self._cluster_small(sample_emb[distinct])
+        else:                # one question, however often it was asked: one reason
+            labels, placed = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=bool)
+            self.min_cluster_size_, self.method_ = 1, "agglomerative"
+        labels = _without_singletons(labels[copies])
+        placed = placed[copies] & (labels != OUTLIER)
         seeded = np.zeros(len(sample), dtype=bool)
         self.seed_keys_: dict[int, str] = {}
         if seeds:
@@ -127,14 +142,15 @@ class ReasonModel:
         self.centroids_ = merge.centroids(embeddings, final)
         self.n_reasons_ = len(self.centroids_)
         self._describe(texts, lemmas, embeddings, final)
-        self._sub_reasons(texts, embeddings, final, sample, fine)
+        self._sub_reasons(texts, lemmas, embeddings, final, sample, fine)
         return self
 
-    def _sub_reasons(self, texts, embeddings, labels, sample, fine) -> None:
-        """Sub-reasons: where Ward merged HDBSCAN's dense groups to stay within
-        ``max_reasons``, the groups inside each reason (the same tree cut finer). A reason
-        holding one group has none. Texts outside the fit sample take the nearest sub-reason
-        centre of their reason."""
+    def _sub_reasons(self, texts, lemmas, embeddings, labels, sample, fine) -> None:
+        """Sub-reasons: where HDBSCAN found more dense groups than ``max_reasons`` allows,
+        Ward's tree is also cut into that many groups (nested in the reasons: a reason is a
+        union of them) and each reason keeps the groups of at least MIN_SUB_SIZE questions it
+        holds; smaller ones join their nearest sibling. A reason left with one group has none.
+        Texts outside the fit sample take the nearest sub-reason centre of their reason."""
         self.sub_labels_ = np.full(len(labels), OUTLIER, dtype=np.int64)
         self.sub_reasons_: list[dict] = []
         self.sub_parents_ = np.zeros(0, dtype=np.int64)
@@ -147,9 +163,11 @@ class ReasonModel:
         for parent in sorted(self.centroids_):
             members = np.flatnonzero((labels == parent) & (fine_all != OUTLIER))
             groups, counts = np.unique(fine_all[members], return_counts=True)
-            if len(groups) < 2:
+            if np.sum(counts >= MIN_SUB_SIZE) < 2:
                 continue
             for group in groups[np.argsort(-counts, kind="stable")]:
+                if np.sum(fine_all[members] == group) < MIN_SUB_SIZE:
+                    continue             # joins its nearest sibling below
                 inside = members[fine_all[members] == group]
                 centre = embeddings[inside].mean(axis=0)
                 self.sub_labels_[inside] = len(parents)
@@ -162,7 +180,7 @@ class ReasonModel:
         outside = np.flatnonzero((self.sub_labels_ == OUTLIER) & np.isin(labels, parents))
         self.sub_labels_[outside] = self._nearest_sub(embeddings[outside], labels[outside])
         self.sub_reasons_ = representation.sub_reasons(
-            texts, labels, self.sub_labels_, self.sub_parents_, self.language)
+            texts, lemmas, labels, self.sub_labels_, self.sub_parents_, self.language)
 
     def _nearest_sub(self, emb: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """The nearest sub-reason centre among the sub-reasons of each text's reason."""
@@ -200,18 +218,20 @@ class ReasonModel:
                            metric="cosine", random_state=self.random_state).fit_transform(emb)
         dense, noise = self._dense_groups(reduced)
         self.dense_groups_ = dense
-        k = int(min(n - 1, np.clip(dense, self.min_reasons, self.max_reasons)))
+        # raised towards min_reasons only as far as ~PER_REASON questions per reason allow
+        floor = min(self.min_reasons, max(dense, n // PER_REASON))
+        k = int(max(1, min(n - 1, np.clip(dense, floor, self.max_reasons))))
         self.merged_ = max(0, dense - k)   # Ward's tree merges the closest groups first
         topic_model = BERTopic(
             embedding_model=Backend(self.embedder_),
             umap_model=_Precomputed(reduced),
             hdbscan_model=(tree := _WardTree(n_clusters=k)),
-            vectorizer_model=_vectorizer(self.language, n),
+            vectorizer_model=_vectorizer(self.language),
             calculate_probabilities=False, verbose=False)
         topics, _ = topic_model.fit_transform(docs, embeddings=emb)
         self.method_ = "bertopic"
         fine = tree.cut(dense) if dense > k else None
-        return np.asarray(topics, dtype=np.int64), noise, fine   # noise: how='reduced'
+        return np.asarray(topics, dtype=np.int64), noise, fine   # noise: placed by Ward
 
     def _dense_groups(self, reduced: np.ndarray) -> tuple[int, np.ndarray]:
         """Number of HDBSCAN clusters and its noise mask; min_cluster_size shrinks (at most
@@ -238,8 +258,6 @@ class ReasonModel:
         k = int(min(self.max_reasons, n - 1, max(2, round(np.sqrt(n)))))
         labels = AgglomerativeClustering(n_clusters=k, metric="cosine",
                                          linkage="average").fit_predict(emb).astype(np.int64)
-        sizes = np.bincount(labels)
-        labels = np.where(sizes[labels] >= 2, labels, OUTLIER)
         self.min_cluster_size_ = 2
         self.method_ = "agglomerative"
         return labels, np.zeros(n, dtype=bool)
@@ -467,6 +485,22 @@ class ReasonModel:
         return model
 
 
+def _distinct_rows(emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row numbers of the distinct rows (first occurrences, in order) and, per row, which of
+    those it repeats: ``emb[distinct][copies]`` is ``emb``."""
+    _, first, inverse = np.unique(emb, axis=0, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return np.sort(first), rank[np.asarray(inverse).ravel()]
+
+
+def _without_singletons(labels: np.ndarray) -> np.ndarray:
+    """A cluster of one question is no reason: it becomes an outlier (and may be reduced)."""
+    values, counts = np.unique(labels[labels != OUTLIER], return_counts=True)
+    lone = values[counts < 2]
+    return np.where(np.isin(labels, lone), OUTLIER, labels)
+
+
 class _WardTree:
     """BERTopic's cluster model here: Ward's tree over the UMAP output (scipy's, the one
     scikit-learn's AgglomerativeClustering builds too), cut into ``n_clusters``; ``cut(k)``
@@ -489,7 +523,7 @@ class _WardTree:
 
 
 class _Precomputed:
-    """A UMAP stand-in for BERTopic: UMAP is run once, HDBSCAN may be retried on its output."""
+    """A UMAP stand-in for BERTopic: UMAP runs once, for HDBSCAN's count and Ward's tree."""
 
     def __init__(self, reduced: np.ndarray):
         self.reduced = reduced
@@ -504,10 +538,13 @@ class _Precomputed:
         return self.reduced
 
 
-def _vectorizer(language: str, n: int):
+def _vectorizer(language: str):
+    """BERTopic's c-TF-IDF vectorizer. It sees one joined document per topic, so min_df=1:
+    a higher one prunes every word of a reason of chatter and stops the fit. (The topic
+    words themselves are not used: representation.py names the reasons.)"""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    return CountVectorizer(analyzer=representation.analyzer(language), min_df=2 if n > 50 else 1)
+    return CountVectorizer(analyzer=representation.analyzer(language), min_df=1)
 
 
 def _versions() -> dict:

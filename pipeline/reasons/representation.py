@@ -20,6 +20,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
+from pipeline.reasons.merge import OUTLIER
 from pipeline.reasons.resources import (LabelGroup, compounds, label_rules,  # noqa: F401
                                         load_groups, load_label_groups, stop_words, tokens)
 
@@ -34,7 +35,6 @@ MAX_GAP = 3               # other words allowed between two words of a label in 
 PHRASE_MAX_WORDS = 4      # longest incidental idiom or compound name
 CLAUSE_BREAK = re.compile(r"[.!?;:,()\n\r\"“”]+")
 EXAMPLE_CHARS = 240
-OUTLIER = -1
 
 
 def analyzer(language: str, max_n: int = 3):
@@ -232,18 +232,22 @@ def labels(texts: Sequence[str], labels_: np.ndarray, classes: list[int], langua
     return result
 
 
-def sub_reasons(texts: Sequence[str], labels_: np.ndarray, sub_labels: np.ndarray,
-                sub_parents: np.ndarray, language: str) -> list[dict]:
+def sub_reasons(texts: Sequence[str], lemmas: Sequence[str], labels_: np.ndarray,
+                sub_labels: np.ndarray, sub_parents: np.ndarray, language: str) -> list[dict]:
     """Label and size per sub-reason; a sub-reason is labelled against its siblings (the same
-    reason's other sub-reasons), so the label says what sets it apart within its reason."""
+    reason's other sub-reasons), so the label says what sets it apart within its reason. A
+    reason whose questions hold no word at all (chatter only) numbers its groups."""
     result = [{"parent": int(p), "label": "", "size": int(np.sum(sub_labels == i))}
               for i, p in enumerate(sub_parents)]
     for parent in sorted(set(int(p) for p in sub_parents)):
         members = np.flatnonzero((labels_ == parent) & (sub_labels != OUTLIER))
         subs = [i for i, p in enumerate(sub_parents) if p == parent]
-        inside = [texts[i] for i in members]
-        words = keywords(inside, sub_labels[members], subs, language)
-        names = labels(inside, sub_labels[members], subs, language, fallback=words)
+        try:
+            words = keywords([lemmas[i] for i in members], sub_labels[members], subs, language)
+            names = labels([texts[i] for i in members], sub_labels[members], subs, language,
+                           fallback=words)
+        except ValueError:        # scikit-learn: empty vocabulary
+            names = {sub: f"groep {rank}" for rank, sub in enumerate(subs, start=1)}
         for sub in subs:
             result[sub]["label"] = names[sub]
     return result
@@ -279,8 +283,9 @@ def _function_words(language: str) -> frozenset[str]:
 
 
 def label_allowed(phrase: str, language: str) -> bool:
-    """Whether a phrase's words may form a label: no time words or chatter anywhere, no
-    particle at either end, no negation at the end, no second half of a split compound first."""
+    """Whether a phrase's words may form a label: no time words, chatter or units anywhere,
+    no particle or indefinite pronoun at either end, no negation at the end, no 'ander(e)' or
+    second half of a split compound first (the groups of label_words.yaml)."""
     words = tokens(phrase)
     if not words:
         return False

@@ -27,7 +27,7 @@ HEADER = """\
 # reason this one should be merged into). Edits survive the next `klantvraag reasons` run for
 # every reason it finds again; `klantvraag reasons --apply` uses them at once.
 # Do not change ids. keywords, size, examples, auto_label and sub_reasons (the groups a
-# reason holds where it was merged to stay within max_reasons) are rewritten by each fit.
+# reason is made of where more were found than max_reasons allows) are rewritten by each fit.
 """
 _ID = re.compile(r"^[a-z]{2,8}-[A-Za-z0-9_]+$")
 
@@ -66,6 +66,15 @@ class Taxonomy:
             reason_id = index[reason_id].merged_into
         return reason_id
 
+    def merged_groups(self) -> set[str]:
+        """Ids of the reasons taking part in a merge: merged into another, or receiving one."""
+        result: set[str] = set()
+        for reason in self.reasons:
+            target = self.resolve(reason.id)
+            if reason.merged_into and target != reason.id:
+                result |= {reason.id, target}
+        return result
+
     def next_id(self, language: str, taken: set[str] = frozenset()) -> str:
         numbers = [int(m.group(1)) for r in self.reasons + [Reason(t, language, "") for t in taken]
                    if (m := re.fullmatch(rf"{language}-(\d+)", r.id))]
@@ -94,9 +103,18 @@ def load(path: Path, model_name: str) -> Taxonomy:
             raise ResourceError("a reason needs a non-empty label", path=str(path),
                                 where=f"reason {reason_id}")
         _check_category(known.get("default_category"), path, f"reason {reason_id}")
-        if not isinstance(known.get("sub_reasons", []), list):
-            raise ResourceError("sub_reasons must be a list", path=str(path),
-                                where=f"reason {reason_id}", hint="it is rewritten by each fit")
+        subs = known.get("sub_reasons", [])
+        if not isinstance(subs, list) or not all(
+                isinstance(sub, dict) and isinstance(sub.get("id"), str)
+                and sub["id"].startswith(f"{reason_id}.") and isinstance(sub.get("label"), str)
+                for sub in subs):
+            raise ResourceError("sub_reasons must list {id, label, size} with ids like "
+                                f"'{reason_id}.1'", path=str(path), where=f"reason {reason_id}",
+                                hint="leave sub_reasons as the fit wrote them")
+        sub_ids = [sub["id"] for sub in subs]
+        if len(set(sub_ids)) != len(sub_ids):
+            raise ResourceError("a sub-reason id is repeated", path=str(path),
+                                where=f"reason {reason_id}")
         reasons.append(Reason(**known))
     for reason in reasons:
         if reason.merged_into and reason.merged_into not in ids:

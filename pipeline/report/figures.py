@@ -61,6 +61,7 @@ def create_base(con: duckdb.DuckDBPyConnection, minutes: dict[str, float],
                t.contact_id IS NOT NULL AS has_text,
                t.question_text,
                coalesce(cr.reason_id, '{UNASSIGNED}') AS reason_key,
+               cr.sub_reason_id,
                g.contact_id IS NOT NULL AS is_tagged,
                g.avoidable_category AS category,
                coalesce(g.avoidable_category IN ({avoidable}), false) AS is_avoidable,
@@ -205,8 +206,7 @@ def _reasons(con, months: float) -> dict[str, pd.DataFrame]:
         WHERE week IS NOT NULL GROUP BY ALL ORDER BY week, reason_key""")
     sub_reasons = _df(con, f"""
         SELECT s.reason_id AS reason_key, s.sub_reason_id, s.label, count(*) AS contacts
-        FROM {BASE} b JOIN contact_reasons cr USING (contact_id)
-        JOIN sub_reasons s ON s.sub_reason_id = cr.sub_reason_id
+        FROM {BASE} b JOIN sub_reasons s USING (sub_reason_id)
         GROUP BY ALL ORDER BY reason_key, contacts DESC, s.sub_reason_id""")
     return {"reasons": reasons, "reason_channel": reason_channel, "reason_week": reason_week,
             "sub_reasons": sub_reasons}

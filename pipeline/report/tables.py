@@ -55,7 +55,8 @@ def export(con: duckdb.DuckDBPyConnection, fig: Figures, projects: pd.DataFrame,
         finally:
             con.unregister("_report_export")
     written += _copy(con, f"""
-        SELECT contact_id, channel, started_at, language, reason_key AS reason_id, category,
+        SELECT contact_id, channel, started_at, language, reason_key AS reason_id,
+               sub_reason_id, category,
                is_avoidable, third_party_type, party, is_repeat, minutes AS handling_minutes,
                cost, question_text
         FROM {BASE} ORDER BY started_at, contact_id""", folder / "contacts")

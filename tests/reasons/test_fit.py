@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -233,3 +234,41 @@ def test_merged_reasons_keep_their_dense_groups_as_sub_reasons(dutch, tmp_path):
     assert (parent[applied["sub_reason_id"]].to_numpy() == applied["reason_id"].to_numpy()).all()
     con.close()
     con2.close()
+
+
+def test_a_taxonomy_merge_keeps_sub_reasons_adding_up(dutch, tmp_path):
+    config = ReasonsConfig(**{**CONFIG, "min_reasons": 4, "max_reasons": 4})
+    con = store.connect(":memory:")
+    load(con, dutch)
+    run(con, config, models_dir=tmp_path)
+    path = tmp_path / config.model_name / "taxonomy.yaml"
+    data = yaml.safe_load(path.read_text())
+    nl = [r for r in data["reasons"] if r["language"] == "nl"]
+    nl[1]["merged_into"] = nl[0]["id"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    run(con, config, models_dir=tmp_path, apply=True)
+    sizes = con.execute("SELECT reason_id, count(*) FROM contact_reasons WHERE reason_id "
+                        "IS NOT NULL GROUP BY ALL").fetchall()
+    subs = con.execute("SELECT reason_id, sum(size) FROM sub_reasons GROUP BY ALL").fetchall()
+    orphans = con.execute("SELECT count(*) FROM contact_reasons cr WHERE sub_reason_id IS NOT "
+                          "NULL AND sub_reason_id NOT IN (SELECT sub_reason_id FROM sub_reasons)"
+                          ).fetchone()[0]
+    con.close()
+    assert orphans == 0
+    assert {r: n for r, n in subs} == {r: n for r, n in sizes if r in dict(subs)}
+    assert nl[0]["id"] in dict(subs) and nl[1]["id"] not in dict(sizes)
+
+
+def test_awkward_inputs_fit_without_crashing():
+    from pipeline.reasons.model import ReasonModel
+
+    data = questions(40, seed=1)
+    texts = data.loc[data["language"] == "nl", "question_text"].tolist()[:240]
+    chatter = ["ok", "ja", "bedankt", "[NAAM]", "nee", "oké dank je"] * 25
+    model = ReasonModel(min_reasons=3, max_reasons=4).fit(texts + chatter)
+    assert model.n_reasons_ <= 4 and all(s["label"] for s in model.sub_reasons_)
+    same = ReasonModel().fit(["waar is mijn pakket"] * 40)
+    assert same.n_reasons_ == 1 and (same.labels_ == 0).all()
+    few = ReasonModel().fit(texts[:30])        # 30 questions: not 15 reasons of one or two
+    sizes = np.bincount(few.labels_[few.labels_ >= 0])
+    assert few.n_reasons_ <= 30 // 5 and sizes.min() >= 2

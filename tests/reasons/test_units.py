@@ -174,3 +174,41 @@ def test_ward_tree_cuts_are_nested():
     assert len(set(tree.labels_)) == 4 and len(set(fine)) == 9
     for group in set(fine):      # every fine group lies inside one coarse cluster
         assert len(set(tree.labels_[fine == group])) == 1
+
+
+def test_taxonomy_rejects_hand_made_sub_reasons(tmp_path):
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text("reasons:\n  - {id: nl-001, language: nl, label: a,\n"
+                    "     sub_reasons: [{label: zonder id}]}\n")
+    with pytest.raises(ResourceError, match="sub_reasons"):
+        tax.load(path, "m")
+    path.write_text("reasons:\n  - {id: nl-001, language: nl, label: a, sub_reasons: [\n"
+                    "      {id: nl-001.1, label: x, size: 2}, {id: nl-001.1, label: y, size: 1}]}\n")
+    with pytest.raises(ResourceError, match="repeated"):
+        tax.load(path, "m")
+
+
+def test_a_merged_reason_without_sub_reasons_becomes_one_inside_its_target():
+    import pandas as pd
+
+    from pipeline.reasons import _sub_reasons_frame, core
+
+    taxonomy = tax.Taxonomy("m", "v", [
+        tax.Reason("nl-001", "nl", "levering", sub_reasons=[
+            {"id": "nl-001.1", "label": "te laat", "size": 2},
+            {"id": "nl-001.2", "label": "kwijt", "size": 1}]),
+        tax.Reason("nl-002", "nl", "pakket beschadigd", merged_into="nl-001"),
+        tax.Reason("nl-003", "nl", "factuur")])
+    out = pd.DataFrame({"contact_id": list("abcdef"), "language": "nl",
+                        "reason_id": ["nl-001", "nl-001", "nl-001", "nl-002", "nl-002", "nl-003"],
+                        "sub_reason_id": ["nl-001.1", "nl-001.1", "nl-001.2", None, None, None],
+                        "probability": 1.0, "how": "assigned"})
+    core._resolve(out, taxonomy)
+    assert out["reason_id"].tolist() == ["nl-001"] * 5 + ["nl-003"]
+    assert [s if isinstance(s, str) else None for s in out["sub_reason_id"]][3:] == \
+        ["nl-002", "nl-002", None]
+    frame = _sub_reasons_frame(core.Outcome(out, taxonomy), "m")
+    assert dict(zip(frame["sub_reason_id"], frame["size"])) == {
+        "nl-001.1": 2, "nl-001.2": 1, "nl-002": 2}
+    assert set(frame["reason_id"]) == {"nl-001"}
+    assert frame.loc[frame["sub_reason_id"] == "nl-002", "label"].item() == "pakket beschadigd"

@@ -1,6 +1,7 @@
--- 0005: sub-reasons. Where the reasons stage merged more dense groups of questions than
--- max_reasons allows, each reason keeps the groups it holds as sub-reasons (the same Ward
--- tree cut finer). Rewritten with `reasons` by each run; a reason without groups has none.
+-- 0005: sub-reasons. Where HDBSCAN found more dense groups of questions than max_reasons
+-- allows, Ward's tree is also cut into that many groups; each reason keeps the groups it is
+-- made of as sub-reasons (a reason of one group has none). A reason the analyst merged into
+-- another is one sub-reason there when it has none of its own. Rewritten with `reasons`.
 
 ALTER TABLE contact_reasons ADD COLUMN sub_reason_id VARCHAR;   -- NULL: the reason has none
 
