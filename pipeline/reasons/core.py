@@ -257,7 +257,8 @@ def _model_note(language: str, model: ReasonModel) -> str:
     merged = getattr(model, "merged_", 0)
     if model.method_ == "agglomerative":
         return (f"{language}: {model.n_reasons_} redenen ({model.embedding_model}; minder dan "
-                f"{MIN_FIT_TEXTS} contacten, dus agglomeratieve clustering in plaats van BERTopic)")
+                f"{MIN_FIT_TEXTS} verschillende vragen, dus agglomeratieve clustering in plaats "
+                f"van BERTopic)")
     note = (f"{language}: {model.n_reasons_} redenen ({model.embedding_model}; HDBSCAN vond "
             f"{model.dense_groups_} dichte groepen bij min_cluster_size {model.min_cluster_size_}, "
             f"Ward verdeelde alle vragen")
