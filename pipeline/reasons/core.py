@@ -106,10 +106,8 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
         for sub, info in enumerate(model.sub_reasons_):
             by_id[ids[info["parent"]]].sub_reasons.append(
                 {"id": sub_ids[sub], "label": info["label"], "size": info["size"]})
-        out.loc[rows, "reason_id"] = [ids.get(int(c)) if c != OUTLIER else None
-                                      for c in model.labels_]
-        out.loc[rows, "sub_reason_id"] = [sub_ids[s] if s != OUTLIER else None
-                                          for s in model.sub_labels_]
+        out.loc[rows, "reason_id"] = _named(model.labels_, ids)
+        out.loc[rows, "sub_reason_id"] = _named(model.sub_labels_, dict(enumerate(sub_ids)))
         out.loc[rows, "probability"] = model.probabilities_
         out.loc[rows, "how"] = model.how_
         outcome.models[language], outcome.ids[language] = model, ids
@@ -136,10 +134,9 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
             continue
         model = ReasonModel.load(folder / language)
         labels, probs, subs = model.transform_with_sub(frame["text"].iloc[rows].tolist())
-        out.loc[rows, "reason_id"] = [class_ids.get(int(c)) if c != OUTLIER else None
-                                      for c in labels]
+        out.loc[rows, "reason_id"] = _named(labels, class_ids)
         sub_ids = sub_reason_ids(model, class_ids)
-        out.loc[rows, "sub_reason_id"] = [sub_ids[s] if s != OUTLIER else None for s in subs]
+        out.loc[rows, "sub_reason_id"] = _named(subs, dict(enumerate(sub_ids)))
         out.loc[rows, "probability"] = probs
         out.loc[rows, "how"] = np.where(labels == OUTLIER, "outlier", "applied")
         outcome.models[language] = model
@@ -148,6 +145,11 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
     misfit = out["how"].eq("outlier") & out["language"].isin(fitted)
     outcome.drift = frame.loc[misfit.to_numpy(), ["contact_id", "language", "text", "lemmas"]]
     return outcome
+
+
+def _named(labels: np.ndarray, ids: dict[int, str]) -> list[str | None]:
+    """The id of each model label (None for an outlier)."""
+    return [ids.get(int(label)) if label != OUTLIER else None for label in labels]
 
 
 def sub_reason_ids(model: ReasonModel, class_ids: dict[int, str]) -> list[str]:

@@ -28,6 +28,7 @@ A question's probability is the share of its nearest clustered neighbours' vote 
 its own reason. transform(texts) uses step 6 only; texts below ``threshold_`` fit no reason
 (-1, drift).
 """
+
 from __future__ import annotations
 
 import json
@@ -159,24 +160,22 @@ class ReasonModel:
             return
         fine_all = np.full(len(labels), OUTLIER, dtype=np.int64)
         fine_all[sample] = fine
-        parents, centres = [], []
+        parents = []
         for parent in sorted(self.centroids_):
             members = np.flatnonzero((labels == parent) & (fine_all != OUTLIER))
             groups, counts = np.unique(fine_all[members], return_counts=True)
-            if np.sum(counts >= MIN_SUB_SIZE) < 2:
+            kept = np.argsort(-counts, kind="stable")
+            kept = kept[counts[kept] >= MIN_SUB_SIZE]   # smaller: join their nearest sibling
+            if len(kept) < 2:
                 continue
-            for group in groups[np.argsort(-counts, kind="stable")]:
-                if np.sum(fine_all[members] == group) < MIN_SUB_SIZE:
-                    continue             # joins its nearest sibling below
-                inside = members[fine_all[members] == group]
-                centre = embeddings[inside].mean(axis=0)
-                self.sub_labels_[inside] = len(parents)
+            for group in groups[kept]:
+                self.sub_labels_[members[fine_all[members] == group]] = len(parents)
                 parents.append(parent)
-                centres.append(centre / (np.linalg.norm(centre) or 1.0))
         if not parents:
             return
         self.sub_parents_ = np.array(parents, dtype=np.int64)
-        self.sub_centroids_ = np.stack(centres).astype(np.float32)
+        centres = merge.centroids(embeddings, self.sub_labels_)
+        self.sub_centroids_ = np.stack([centres[i] for i in range(len(parents))])
         outside = np.flatnonzero((self.sub_labels_ == OUTLIER) & np.isin(labels, parents))
         self.sub_labels_[outside] = self._nearest_sub(embeddings[outside], labels[outside])
         self.sub_reasons_ = representation.sub_reasons(
