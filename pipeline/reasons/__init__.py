@@ -129,7 +129,9 @@ def _write(con, assignments: pd.DataFrame, reasons: pd.DataFrame, sub_reasons: p
         con.execute("DELETE FROM sub_reasons")
         con.execute("DELETE FROM reasons")
         con.register("reasons_frame", reasons)
-        con.execute("INSERT INTO reasons SELECT reason_id, model_name, model_version, language, "
+        con.execute("INSERT INTO reasons (reason_id, model_name, model_version, language, label, "
+                    "description, keywords, examples, size, default_category, owner) "
+                    "SELECT reason_id, model_name, model_version, language, "
                     "label, description, keywords::JSON, examples::JSON, size, "
                     "default_category, owner FROM reasons_frame")
         con.register("contact_reasons_frame", contact_reasons)
