@@ -1,8 +1,9 @@
 """The data behind the interactive part of the report: one compact row per analysed contact.
 
-Every dimension (channel, week, language, theme, reason, sub-reason, category, cause) is sent
+Every dimension (channel, week, language, reason, sub-reason, category, cause) is sent
 once as a list of {key, label}; each contact is a column of small integers pointing into those
 lists, so 100,000 contacts fit in a few MB and the page can filter and re-count in the browser.
+Themes go along as the theme of each reason (a theme is the sum of its reasons).
 Texts go along only for the contacts a reader can drill into (masked question_text, never
 messages.text), a capped number per reason and channel and per project.
 """
@@ -49,7 +50,7 @@ def _weeks(fig: Figures, texts: Texts) -> list[dict[str, Any]]:
 def data(con: duckdb.DuckDBPyConnection, fig: Figures, backlog: Backlog, texts: Texts,
          style: dict[str, Any]) -> dict[str, Any]:
     rows = con.execute(f"""
-        SELECT contact_id, channel, CAST(week AS VARCHAR) AS week, language, theme_key,
+        SELECT contact_id, channel, CAST(week AS VARCHAR) AS week, language,
                reason_key, coalesce(sub_reason_id, '') AS sub_key,
                coalesce(category, '') AS category,
                CASE WHEN NOT is_tagged THEN '' ELSE coalesce(third_party_type, 'none') END
@@ -74,7 +75,7 @@ def data(con: duckdb.DuckDBPyConnection, fig: Figures, backlog: Backlog, texts: 
         "channel": [{"key": c, "label": texts.label("channel", c)} for c in channels],
         "week": weeks,
         "language": [{"key": lg, "label": texts.label("language", lg)} for lg in languages],
-        "theme": [{"key": k, "label": _theme_label(k, lab, texts)}
+        "theme": [{"key": k, "label": theme_label(k, lab, texts)}
                   for k, lab in zip(theme_keys, themes["label"])],
         "reason": [{"key": k, "label": texts.t("unassigned") if k == UNASSIGNED else lab,
                     "theme": theme_keys.index(theme_of_reason[k])
@@ -90,7 +91,6 @@ def data(con: duckdb.DuckDBPyConnection, fig: Figures, backlog: Backlog, texts: 
         "ch": _codes(rows["channel"], channels),
         "wk": _codes(rows["week"], [w["key"] for w in weeks]),
         "lg": _codes(rows["language"], languages),
-        "th": _codes(rows["theme_key"], theme_keys),
         "rs": _codes(rows["reason_key"], reason_keys),
         "sb": _codes(rows["sub_key"], sub_keys),
         "ct": _codes(rows["category"], list(CATEGORIES)),
@@ -119,7 +119,7 @@ def data(con: duckdb.DuckDBPyConnection, fig: Figures, backlog: Backlog, texts: 
     }
 
 
-def _theme_label(key: str, label: str, texts: Texts) -> str:
+def theme_label(key: str, label: str, texts: Texts) -> str:
     if key == UNASSIGNED:
         return texts.t("unassigned")
     if key == NO_THEME:

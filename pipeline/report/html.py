@@ -87,7 +87,8 @@ def _reason_sections(fig: Figures, texts: Texts) -> list[dict[str, Any]]:
         examples = row["examples"][:3] or [c["question"] for c in contacts[:3]]
         sections.append({
             **row, "anchor": f"reden-{i + 1}", "index": i,
-            "theme_label": themes.get(row["theme_key"], "") if fig.stages["themes"] else "",
+            "theme_label": explore.theme_label(row["theme_key"], themes.get(row["theme_key"], ""),
+                                               texts) if fig.stages["themes"] else "",
             "label": texts.t("unassigned") if key == UNASSIGNED else row["label"],
             "description": texts.t("unassigned_desc") if key == UNASSIGNED
             else (row["description"] or ""),

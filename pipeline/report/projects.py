@@ -19,6 +19,7 @@ from pipeline.report.i18n import Texts
 
 PROCESS = "process"  # the cause when no third party is named: the organisation's own process
 EVIDENCE_QUOTES = 3
+QUOTE_CANDIDATES = 20  # quotes are picked from this many, skipping repeats
 DRILL_CONTACTS = 30
 # A party names the project when it has at least this share of the project's named parties.
 PARTY_MAJORITY = 0.5
@@ -131,13 +132,15 @@ def _details(con) -> tuple[dict[str, str], dict[str, list[str]], dict[str, list[
         LEFT JOIN (SELECT DISTINCT contact_id, third_party_type FROM contact_third_parties) s
              ON s.contact_id = b.contact_id AND s.third_party_type = p.cause
         WHERE b.is_avoidable AND coalesce(trim(b.question_text), '') <> ''
-        QUALIFY quote_rank <= {EVIDENCE_QUOTES} OR drill_rank <= {DRILL_CONTACTS}
+        QUALIFY quote_rank <= {QUOTE_CANDIDATES} OR drill_rank <= {DRILL_CONTACTS}
         ORDER BY p.project_id, quote_rank""").df()
     evidence: dict[str, list[str]] = {}
     drill: dict[str, list[str]] = {}
     for row in rows.itertuples():
-        if row.quote_rank <= EVIDENCE_QUOTES:
-            evidence.setdefault(row.project_id, []).append(row.quote)
+        quotes = evidence.setdefault(row.project_id, [])
+        if row.quote_rank <= QUOTE_CANDIDATES and len(quotes) < EVIDENCE_QUOTES \
+                and row.quote not in quotes:  # the same complaint word for word counts once
+            quotes.append(row.quote)
         if row.drill_rank <= DRILL_CONTACTS:
             drill.setdefault(row.project_id, []).append(row.contact_id)
     return majority, evidence, drill

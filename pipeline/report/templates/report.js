@@ -98,7 +98,7 @@
   // ---- aggregation ------------------------------------------------------------------------
   function aggregate() {
     var a = {n: 0, cat: [0, 0, 0, 0], saving: [0, 0, 0, 0], tagged: 0, repeat: 0,
-             reason: new Array(dims.reason.length).fill(0), theme: new Array(dims.theme.length).fill(0),
+             reason: new Array(dims.reason.length).fill(0),
              sub: new Array(dims.sub.length).fill(0), rc: {}, rz: {}, rw: {}, week: new Array(dims.week.length).fill(0),
              reasonCat: {}, rows: []};
     for (var i = 0; i < N; i++) {
@@ -106,7 +106,6 @@
       a.n++;
       var r = cols.rs[i], c = cols.ct[i], w = cols.wk[i];
       if (r >= 0) { a.reason[r]++; }
-      if (cols.th[i] >= 0) { a.theme[cols.th[i]]++; }
       if (cols.sb[i] >= 0) { a.sub[cols.sb[i]]++; }
       var rc = r + ":" + cols.ch[i]; a.rc[rc] = (a.rc[rc] || 0) + 1;
       if (w >= 0) { a.week[w]++; var rw = r + ":" + w; a.rw[rw] = (a.rw[rw] || 0) + 1; }
@@ -140,23 +139,26 @@
     return idx.slice(0, limit);
   }
   function drawTree(a) {
-    var ids = [], labels = [], parents = [], values = [], custom = [];
-    if (D.themes) {
+    // One root (all contacts in the filter) so the chart looks the same with or without themes.
+    var ids = ["all"], labels = [W.chart_all_contacts], parents = [""], values = [a.n], custom = [-1];
+    if (D.themes) {  // a theme is the sum of its reasons, so the tree always adds up
+      var themeSum = dims.theme.map(function () { return 0; });
+      dims.reason.forEach(function (r, i) { if (r.theme >= 0) { themeSum[r.theme] += a.reason[i]; } });
       dims.theme.forEach(function (t, i) {
-        if (a.theme[i] > 0) { ids.push("t" + i); labels.push(t.label); parents.push(""); values.push(a.theme[i]); custom.push(-1); }
+        if (themeSum[i] > 0) { ids.push("t" + i); labels.push(t.label); parents.push("all"); values.push(themeSum[i]); custom.push(-1); }
       });
     }
     dims.reason.forEach(function (r, i) {
       if (a.reason[i] === 0) { return; }
       ids.push("r" + i); labels.push(r.label); values.push(a.reason[i]); custom.push(i);
-      parents.push(D.themes && r.theme >= 0 ? "t" + r.theme : "");
+      parents.push(D.themes && r.theme >= 0 ? "t" + r.theme : "all");
     });
     dims.sub.forEach(function (s, i) {
       if (a.sub[i] === 0 || s.reason < 0 || a.reason[s.reason] === 0) { return; }
       ids.push("s" + i); labels.push(s.label); parents.push("r" + s.reason); values.push(a.sub[i]); custom.push(s.reason);
     });
     Plotly.react("chart-tree", [{type: "treemap", ids: ids, labels: labels, parents: parents, values: values,
-      customdata: custom, branchvalues: "total", maxdepth: 2, textinfo: "label+value",
+      customdata: custom, branchvalues: "total", maxdepth: D.themes ? 3 : 2, textinfo: "label+value",
       texttemplate: "%{label}<br>%{value:,d}", hovertemplate: "%{label}: %{value:,d} " + W.chart_contacts + "<extra></extra>",
       marker: {colorscale: S.heat}, pathbar: {visible: true}}],
       layout({margin: {l: 0, r: 0, t: 24, b: 0}, height: 460}), config);
