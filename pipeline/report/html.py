@@ -17,7 +17,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline import __version__
-from pipeline.report import charts, explore, narrative
+from pipeline.report import charts, explore, narrative, quality
 from pipeline.report.figures import CATEGORIES, UNASSIGNED, Figures
 from pipeline.report.i18n import Texts
 from pipeline.report.projects import Backlog
@@ -120,7 +120,8 @@ def render(con, fig: Figures, backlog: Backlog, sentences: list[str], assumption
         "assumptions": [*assumptions, texts.t("assumption_config")],
         "rates": fig.assumptions["removal_rate"],
         "sources": _records(tables["sources"]),
-        "errors": _records(errors.head(MAX_ERRORS_SHOWN)),
+        "errors": [{**e, "explained": quality.explain_error(e["error"], texts.lang)}
+                   for e in _records(errors.head(MAX_ERRORS_SHOWN))],
         "errors_more": max(0, len(errors) - MAX_ERRORS_SHOWN),
         "auto_replies": _records(tables["auto_replies"]),
         "languages": _records(tables["languages"]),

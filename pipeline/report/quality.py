@@ -5,10 +5,15 @@ the analysed contacts lack. Every count has one stated base; no absolute path le
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import PurePath
+from typing import Any
 
 import duckdb
 import pandas as pd
+
+from pipeline.errors import ResourceError
+from pipeline.resources import package_file, read_yaml
 
 # A reason the reason model gives to contacts without a question (greetings, thanks, empty mails).
 NO_QUESTION_REASON = "geen-vraag"
@@ -27,15 +32,68 @@ def strip_paths(message: str) -> str:
                      or "\\" in m.group(0)[1:] else m.group(0), message or "")
 
 
+_LOCATION = re.compile(r"\bline (\d+)(?:, column (\d+))?", re.IGNORECASE)
+_PHRASES = "pipeline/resources/report/error_phrases.yaml"
+
+
+def validate_phrases(data: Any, path: str = _PHRASES) -> list[tuple[str, re.Pattern, str]]:
+    """[(id, pattern, Dutch explanation)]; every rule's examples must match it."""
+    if not isinstance(data, list):
+        raise ResourceError("top level must be a list of rules", path=path)
+    rules = []
+    for i, rule in enumerate(data):
+        where = f"rule {i + 1}"
+        if not isinstance(rule, dict) or not {"id", "match", "nl", "examples"} <= set(rule):
+            raise ResourceError("each rule needs id, match, nl and examples", path=path,
+                                where=where)
+        try:
+            pattern = re.compile(rule["match"], re.IGNORECASE)
+        except re.error as exc:
+            raise ResourceError(f"invalid pattern: {exc}", path=path, where=where) from exc
+        for example in rule["examples"] or []:
+            if not pattern.search(example):
+                raise ResourceError(f"example does not match: {example!r}", path=path,
+                                    where=rule["id"])
+        rules.append((rule["id"], pattern, rule["nl"]))
+    return rules
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> list[tuple[str, re.Pattern, str]]:
+    return validate_phrases(read_yaml(package_file("report", "error_phrases.yaml"), _PHRASES))
+
+
+def explain_error(message: str, lang: str = "nl") -> str:
+    """A reader's error message in Dutch ('regel 5, kolom 86: geen geldige JSON ...');
+    English reports and unknown messages keep the message (without folder paths)."""
+    message = strip_paths(message)
+    if lang != "nl":
+        return message
+    for _, pattern, dutch in _phrases():
+        if pattern.search(message):
+            where = _LOCATION.search(message)
+            if where:
+                place = f"regel {where.group(1)}" + (f", kolom {where.group(2)}"
+                                                     if where.group(2) else "")
+                return f"{place}: {dutch}"
+            return dutch
+    return message
+
+
 def _df(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
     return con.execute(sql).df()
 
 
 def compute(con: duckdb.DuckDBPyConnection, base: str) -> dict[str, pd.DataFrame]:
+    # 'contacts' counts each stored contact once, under the file it was first read from; the
+    # files themselves may report more (a mail thread in an mbox and as .eml, a chat split).
     sources = _df(con, """
-        SELECT status, count(*) AS files, coalesce(sum(n_contacts), 0) AS contacts,
-               coalesce(sum(size_bytes), 0) AS size_bytes
-        FROM sources GROUP BY status ORDER BY files DESC, status""")
+        WITH stored AS (SELECT source_id, count(*) AS n FROM contacts GROUP BY 1)
+        SELECT s.status, count(*) AS files, coalesce(sum(stored.n), 0) AS contacts,
+               coalesce(sum(s.n_contacts), 0) AS reported,
+               coalesce(sum(s.size_bytes), 0) AS size_bytes
+        FROM sources s LEFT JOIN stored USING (source_id)
+        GROUP BY s.status ORDER BY files DESC, s.status""")
     source_errors = _df(con, """
         SELECT path, coalesce(format, '') AS format, coalesce(error, '') AS error
         FROM sources WHERE status = 'error' ORDER BY path""")
