@@ -201,7 +201,8 @@
     var max = Math.max.apply(null, [0].concat(fullY, partY));
     var allX = dims.week.filter(function (_, w) { return w >= state.from && w <= state.to; }).map(function (wk) { return wk.label; });
     Plotly.react("chart-trend", [
-      {type: "scatter", mode: "lines+markers+text", x: fullX, y: fullY, line: {color: S.band, width: 2},
+      // Values on the points while they fit side by side (about 20 weeks); beyond that, hover.
+      {type: "scatter", mode: fullX.length <= 20 ? "lines+markers+text" : "lines+markers", x: fullX, y: fullY, line: {color: S.band, width: 2},
        text: fullY.map(function (v) { return num(v); }), textposition: "top center", cliponaxis: false,
        hovertemplate: "%{x}: %{y:,d} " + W.chart_contacts + "<extra></extra>", name: W.chart_per_week},
       {type: "scatter", mode: "markers", x: partX, y: partY, marker: {symbol: "circle-open", size: 11, color: S.band},
