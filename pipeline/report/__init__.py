@@ -46,6 +46,10 @@ def build(con: duckdb.DuckDBPyConnection, config: ReportConfig) -> Report:
     if any(not 0 <= float(v) <= 1 for v in (config.removal_rate or {}).values()):
         raise ConfigError("[report] removal_rate must be between 0 and 1 per category",
                           hint="e.g. removal_rate = { voorkomen = 0.5, verschuiven = 0.3 }")
+    unknown = set(config.removal_rate or {}) - set(figures.AVOIDABLE)
+    if unknown:
+        raise ConfigError(f"[report] removal_rate has unknown categories: {', '.join(sorted(unknown))}",
+                          hint=f"use {', '.join(figures.AVOIDABLE)} (waardevol has no saving)")
     if config.project_min_contacts < 1:
         raise ConfigError("[report] project_min_contacts must be at least 1")
     texts = Texts(config.lang, config.currency)

@@ -233,6 +233,26 @@ def test_invalid_config_is_a_config_error(filled, report_config):
         report.run(con, dataclasses.replace(report_config, cost_per_minute=-1.0))
     with pytest.raises(ConfigError, match="not supported"):
         report.run(con, dataclasses.replace(report_config, lang="fr"))
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        report.run(con, dataclasses.replace(report_config, removal_rate={"voorkomen": 1.5}))
+    with pytest.raises(ConfigError, match="unknown categories: waardevol"):
+        report.run(con, dataclasses.replace(report_config, removal_rate={"waardevol": 0.1}))
+
+
+def test_page_with_and_without_themes(filled, report_config):
+    con, _ = filled
+    report.run(con, report_config)
+    page = Path(report_config.output_dir) / "klantvraag-rapport.html"
+    html = page.read_text("utf-8")
+    assert "<th>Thema</th>" in html and "Bezorging" in html and "nog geen thema" not in html
+    assert _data(html)["themes"] is True
+    con.execute("UPDATE contact_reasons SET theme_id = NULL")
+    con.execute("UPDATE reasons SET theme_id = NULL")
+    con.execute("DELETE FROM themes")
+    report.run(con, report_config)
+    html = page.read_text("utf-8")
+    assert "<th>Thema</th>" not in html and "nog geen thema" in html
+    assert _data(html)["themes"] is False
 
 
 def test_sub_reasons_are_listed_under_their_reason(written):
