@@ -145,3 +145,17 @@ def test_screenshot(pages, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert shot.exists() and shot.stat().st_size > 50_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_missing_stages_render_without_errors(con, report_config, tmp_path):
+    """No reasons, tags or prepared text yet: the page still runs its script to the end."""
+    from tests.report.synth import synthesise
+
+    synthesise(con, 120, seed=2, text=False, reasons=False, tags=False)
+    report.run(con, report_config)
+    page = Path(report_config.output_dir) / "klantvraag-rapport.html"
+    dom, console = _dom(page, tmp_path / "m0")
+    assert console == []
+    assert re.search(r'data-charts-drawn="(\d+)"', dom).group(1) == str(
+        page.read_text("utf-8").count('<div class="plot'))
+    assert _kpi(dom, "contacts") == "120"
