@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.report.figures import UNASSIGNED, Figures
+from pipeline.report.figures import NO_THEME, UNASSIGNED, Figures
 from pipeline.report.i18n import Texts
 from pipeline.report.projects import Backlog
 
@@ -29,6 +29,12 @@ def summary(fig: Figures, backlog: Backlog, texts: Texts) -> list[str]:
         channels=_join(channels, texts)))
     if not fig.stages["text"]:
         sentences.append(texts.t("sum_no_text"))
+    if fig.stages.get("themes"):
+        themes = tables["themes"]
+        themes = themes[~themes["theme_key"].isin([UNASSIGNED, NO_THEME])].head(3)
+        parts = [texts.t("sum_reason_part", label=row.label, share=texts.percent(row.share))
+                 for row in themes.itertuples()]
+        sentences.append(texts.t("sum_top_themes", themes=_join(parts, texts)))
     if fig.stages["reasons"]:
         top = tables["reasons"][tables["reasons"]["reason_key"] != UNASSIGNED].head(3)
         if len(top):
