@@ -61,6 +61,11 @@ class ReportConfig:
     cost_per_minute: float = 0.85
     currency: str = "EUR"
     output_dir: str = "reports"
+    # Share of a category's contacts (and so of their handling cost) expected to disappear once
+    # the cause is tackled; the report states these rates beside every saving.
+    removal_rate: dict[str, float] = field(default_factory=dict)
+    project_min_contacts: int = 20
+    project_scale_below: int = 2000
 
 
 @dataclass

@@ -9,6 +9,7 @@ named in the report instead of failing it.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,9 +28,13 @@ from pipeline.summary import Summary
 class Report:
     """Everything the report shows, before it is written anywhere (the pure core)."""
     figures: figures.Figures
-    projects: pd.DataFrame
+    backlog: projects.Backlog
     sentences: list[str]
     texts: Texts
+
+    @property
+    def projects(self) -> pd.DataFrame:
+        return self.backlog.projects
 
 
 def build(con: duckdb.DuckDBPyConnection, config: ReportConfig) -> Report:
@@ -38,12 +43,24 @@ def build(con: duckdb.DuckDBPyConnection, config: ReportConfig) -> Report:
         raise ConfigError("[report] cost_per_minute must not be negative")
     if any(float(v) < 0 for v in (config.handling_minutes or {}).values()):
         raise ConfigError("[report] handling_minutes must not be negative")
+    if any(not 0 <= float(v) <= 1 for v in (config.removal_rate or {}).values()):
+        raise ConfigError("[report] removal_rate must be between 0 and 1 per category",
+                          hint="e.g. removal_rate = { voorkomen = 0.5, verschuiven = 0.3 }")
+    unknown = set(config.removal_rate or {}) - set(figures.AVOIDABLE)
+    if unknown:
+        raise ConfigError(f"[report] removal_rate has unknown categories: {', '.join(sorted(unknown))}",
+                          hint=f"use {', '.join(figures.AVOIDABLE)} (waardevol has no saving)")
+    if config.project_min_contacts < 1:
+        raise ConfigError("[report] project_min_contacts must be at least 1")
     texts = Texts(config.lang, config.currency)
     minutes = figures.handling_minutes(config.handling_minutes)
-    figures.create_base(con, minutes, config.cost_per_minute)
-    fig = figures.compute(con, minutes, config.cost_per_minute)
-    project_frame = projects.compute(con, fig.key["months"], fig.tables["reasons"], texts)
-    return Report(fig, project_frame, narrative.summary(fig, project_frame, texts), texts)
+    rates = figures.removal_rates(config.removal_rate)
+    figures.create_base(con, minutes, config.cost_per_minute, rates)
+    fig = figures.compute(con, minutes, config.cost_per_minute, rates)
+    backlog = projects.compute(con, fig.key["months"], fig.tables["reasons"],
+                               fig.tables["themes"], texts, config.project_min_contacts,
+                               config.project_scale_below)
+    return Report(fig, backlog, narrative.summary(fig, backlog, texts), texts)
 
 
 def run(con: duckdb.DuckDBPyConnection, config: ReportConfig) -> Summary:
@@ -80,19 +97,33 @@ def write(con: duckdb.DuckDBPyConnection, report: Report, out: Path) -> list[Pat
     table_paths = tables.export(con, report.figures, report.projects, out / "tables")
     names = [html_path.name, xlsx_path.name, "tables/"]
     assumptions = _assumption_lines(report)
-    page = html.render(report.figures, report.projects, report.sentences, assumptions, texts,
+    page = html.render(con, report.figures, report.backlog, report.sentences, assumptions, texts,
                        names)
     excel.write(xlsx_path, con, report.figures, report.projects, report.sentences,
                 assumptions, texts)
-    html_path.write_text(page, encoding="utf-8")
+    _write_atomic(html_path, page)
     return [html_path, xlsx_path, *table_paths]
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write beside the target and rename over it: a reader never sees half a report."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _assumption_lines(report: Report) -> list[str]:
     texts, fig = report.texts, report.figures
     minutes = fig.assumptions["handling_minutes"]
     used = set(fig.tables["channels"]["channel"])
+    rates = fig.assumptions["removal_rate"]
     return [
+        texts.t("assumption_saving", prevent=texts.percent(rates.get("voorkomen", 0), 0),
+                shift=texts.percent(rates.get("verschuiven", 0), 0),
+                automate=texts.percent(rates.get("automatiseren", 0), 0)),
         texts.t("assumption_minutes", items=", ".join(
             texts.t("assumption_minutes_part", channel=texts.label("channel", c),
                     minutes=texts.number(m, 1))

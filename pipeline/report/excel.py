@@ -139,7 +139,8 @@ def write(path: Path, con: duckdb.DuckDBPyConnection, fig: Figures, projects: pd
         parties["third_party_type"] = [texts.label("third_party_type", t)
                                        for t in parties["third_party_type"]]
         book.sheet(texts.t("parties_title"), parties)
-        book.sheet(texts.t("sec_projects"), projects.drop(columns=["reason_label", "cause"]))
+        book.sheet(texts.t("sec_projects"), projects.drop(columns=["reason_label", "cause", "project_id", "drill_ids"])
+                   .assign(evidence=[" | ".join(e) for e in projects["evidence"]]))
     quality = fig.tables["quality"].copy()
     quality["measure"] = [texts.t(m) for m in quality["measure"]]
     book.sheet(texts.t("sec_quality"), quality)

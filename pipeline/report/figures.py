@@ -1,8 +1,13 @@
 """Every number in the report, computed by SQL in DuckDB and returned as DataFrames.
 
 One temporary table ``_report_base`` holds one row per analysed contact (auto-replies removed)
-with its channel, week, reason, avoidable category, main third party, repeat flag and handling
-cost; every figure is a query over it (or over the stage tables it came from).
+with its channel, week, theme, reason, avoidable category, main third party, repeat and transfer
+flags, 'onzeker' flags, handling cost and expected saving; every figure is a query over it (or
+over the stage tables it came from).
+
+Vermijdbaar means 'voorkomen' only (contact that should not have been needed). Verschuiven and
+automatiseren are counted beside it as their own figures, never added to it. A saving is the
+handling cost of a contact times the configured removal rate of its category, never 100%.
 """
 
 from __future__ import annotations
@@ -15,11 +20,17 @@ import duckdb
 import pandas as pd
 
 from pipeline.errors import StageInputMissing
+from pipeline.report import quality
 
 BASE = "_report_base"
 UNASSIGNED = "_unassigned"
+NO_THEME = "_no_theme"
 CATEGORIES = ("voorkomen", "verschuiven", "automatiseren", "waardevol")
+# Categories with a saving; only the first is 'vermijdbaar' (avoidable).
 AVOIDABLE = ("voorkomen", "verschuiven", "automatiseren")
+PREVENT = "voorkomen"
+# Used when the config names no removal rate for a category (pipeline/resources/defaults.toml).
+FALLBACK_REMOVAL = {"voorkomen": 0.5, "verschuiven": 0.3, "automatiseren": 0.4}
 # Used when the config names no handling time for a channel (pipeline/resources/defaults.toml).
 FALLBACK_MINUTES = {"email": 8.0, "chat": 6.0, "call": 7.5}
 DAYS_PER_MONTH = 365.25 / 12
@@ -47,12 +58,20 @@ def handling_minutes(configured: dict[str, float]) -> dict[str, float]:
     return minutes
 
 
+def removal_rates(configured: dict[str, float]) -> dict[str, float]:
+    rates = dict(FALLBACK_REMOVAL)
+    rates.update({k: float(v) for k, v in (configured or {}).items()})
+    return rates
+
+
 def create_base(con: duckdb.DuckDBPyConnection, minutes: dict[str, float],
-                cost_per_minute: float) -> None:
+                cost_per_minute: float, rates: dict[str, float] | None = None) -> None:
     frame = pd.DataFrame({"channel": list(minutes), "minutes": list(minutes.values())})
     default = sum(minutes.values()) / len(minutes)
+    rates = removal_rates(rates or {})
+    rate_sql = " ".join(f"WHEN '{c}' THEN {float(r)!r}" for c, r in rates.items()
+                        if c in AVOIDABLE)
     con.register("_report_minutes", frame)
-    avoidable = ", ".join(f"'{c}'" for c in AVOIDABLE)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {BASE} AS
         SELECT c.contact_id, c.channel, c.started_at,
@@ -61,22 +80,33 @@ def create_base(con: duckdb.DuckDBPyConnection, minutes: dict[str, float],
                t.contact_id IS NOT NULL AS has_text,
                t.question_text,
                coalesce(cr.reason_id, '{UNASSIGNED}') AS reason_key,
+               CASE WHEN cr.reason_id IS NULL THEN '{UNASSIGNED}'
+                    ELSE coalesce(cr.theme_id, r.theme_id, '{NO_THEME}') END AS theme_key,
                cr.sub_reason_id,
                g.contact_id IS NOT NULL AS is_tagged,
                g.avoidable_category AS category,
-               coalesce(g.avoidable_category IN ({avoidable}), false) AS is_avoidable,
+               coalesce(g.avoidable_category = '{PREVENT}', false) AS is_avoidable,
                nullif(g.third_party_type, 'none') AS third_party_type,
                g.party,
                coalesce(g.is_repeat, false) AS is_repeat,
+               tr.contact_id IS NOT NULL AS is_transfer,
+               coalesce(g.avoidable_unsure, false) AS avoidable_unsure,
+               coalesce(g.third_party_unsure, false) AS third_party_unsure,
+               coalesce(g.decided_by = 'analyst', false) AS by_analyst,
                coalesce(m.minutes, ?) AS minutes,
-               coalesce(m.minutes, ?) * ? AS cost
+               coalesce(m.minutes, ?) * ? AS cost,
+               coalesce(m.minutes, ?) * ? * (CASE g.avoidable_category {rate_sql} ELSE 0 END)
+                   AS saving
         FROM contacts c
         LEFT JOIN contact_text t USING (contact_id)
         LEFT JOIN contact_reasons cr USING (contact_id)
+        LEFT JOIN reasons r ON r.reason_id = cr.reason_id
         LEFT JOIN contact_tags g USING (contact_id)
+        LEFT JOIN (SELECT DISTINCT contact_id FROM contact_symptoms WHERE symptom = 'transfer') tr
+               USING (contact_id)
         LEFT JOIN _report_minutes m ON m.channel = c.channel
         WHERE NOT coalesce(t.is_auto_reply, false)
-    """, [default, default, cost_per_minute])
+    """, [default, default, cost_per_minute, default, cost_per_minute])
     con.unregister("_report_minutes")
 
 
@@ -85,6 +115,7 @@ def drop_base(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def compute(con: duckdb.DuckDBPyConnection, minutes: dict[str, float], cost_per_minute: float,
+            rates: dict[str, float] | None = None,
             drill_per_reason: int = 25, drill_total: int = 2000) -> Figures:
     """All figures; the base table must exist (see :func:`create_base`)."""
     n_total = _scalar(con, "SELECT count(*) FROM contacts")
@@ -96,17 +127,26 @@ def compute(con: duckdb.DuckDBPyConnection, minutes: dict[str, float], cost_per_
         "text": _scalar(con, "SELECT count(*) FROM contact_text") > 0,
         "reasons": _scalar(con, "SELECT count(*) FROM contact_reasons") > 0,
         "tags": _scalar(con, "SELECT count(*) FROM contact_tags") > 0,
+        "themes": _scalar(con, f"SELECT count(*) FROM {BASE} WHERE theme_key NOT IN "
+                               f"('{NO_THEME}', '{UNASSIGNED}')") > 0,
     }
     fig.key = _key_figures(con, n_total, cost_per_minute)
     months = fig.key["months"]
     fig.assumptions = {"handling_minutes": minutes, "cost_per_minute": cost_per_minute,
+                       "removal_rate": removal_rates(rates or {}),
                        "days": fig.key["days"], "months": months}
+    fig.key.update(_category_figures(con, fig.key["tagged"], months))
     fig.tables.update(_channels(con, fig.key["contacts"], months))
     fig.tables.update(_reasons(con, months))
+    fig.tables["themes"] = _themes(con, fig.key["contacts"])
+    fig.tables["reason_cause"] = _df(con, f"""
+        SELECT reason_key, coalesce(third_party_type, 'none') AS cause, count(*) AS contacts,
+               count(*) FILTER (WHERE is_avoidable) AS avoidable
+        FROM {BASE} WHERE is_tagged GROUP BY ALL ORDER BY reason_key, cause""")
     fig.tables["drilldown"] = _drilldown(con, drill_per_reason, drill_total,
                                          len(fig.tables["reasons"]))
     fig.tables.update(_third_parties(con, fig.key["tagged"], months))
-    fig.tables.update(_quality(con))
+    fig.tables.update(quality.compute(con, BASE))
     return fig
 
 
@@ -118,7 +158,7 @@ def _key_figures(con: duckdb.DuckDBPyConnection, n_total: int, cost_per_minute: 
                count(*) FILTER (WHERE third_party_type IS NOT NULL) AS third_party,
                count(*) FILTER (WHERE is_repeat) AS repeats,
                count(*) FILTER (WHERE reason_key = '{UNASSIGNED}') AS unassigned,
-               coalesce(sum(cost) FILTER (WHERE is_avoidable), 0) AS avoidable_cost,
+               coalesce(sum(saving) FILTER (WHERE is_avoidable), 0) AS avoidable_cost,
                coalesce(sum(cost), 0) AS total_cost,
                min(started_at) AS period_start, max(started_at) AS period_end
         FROM {BASE}
@@ -177,11 +217,18 @@ def _reasons(con, months: float) -> dict[str, pd.DataFrame]:
                    {per_category},
                    count(*) FILTER (WHERE is_repeat) AS repeats,
                    count(*) FILTER (WHERE third_party_type IS NOT NULL) AS third_party,
-                   coalesce(sum(cost) FILTER (WHERE is_avoidable), 0) / ? * 12 AS avoidable_cost_year
+                   count(*) FILTER (WHERE is_transfer) AS transfers,
+                   count(*) FILTER (WHERE avoidable_unsure) AS avoidable_unsure,
+                   count(*) FILTER (WHERE third_party_unsure) AS third_party_unsure,
+                   count(*) FILTER (WHERE by_analyst) AS by_analyst,
+                   any_value(theme_key) AS theme_key,
+                   coalesce(sum(saving) FILTER (WHERE is_avoidable), 0) / ? * 12 AS avoidable_cost_year,
+                   coalesce(sum(saving), 0) / ? * 12 AS saving_year
             FROM {BASE} GROUP BY reason_key)
         SELECT a.*,
                a.avoidable / nullif(a.tagged, 0) AS avoidable_share,
                a.repeats / nullif(a.tagged, 0) AS repeat_rate,
+               a.avoidable_unsure / nullif(a.tagged, 0) AS unsure_share,
                1 - a.voorkomen / nullif(a.tagged, 0) AS customer_value,
                a.waardevol / nullif(a.tagged, 0) AS org_value,
                CASE WHEN a.tagged = 0 THEN NULL
@@ -193,7 +240,7 @@ def _reasons(con, months: float) -> dict[str, pd.DataFrame]:
                CAST(r.examples AS VARCHAR) AS examples, r.owner, r.default_category
         FROM agg a LEFT JOIN reasons r ON r.reason_id = a.reason_key
         ORDER BY (a.reason_key = '{UNASSIGNED}'), a.contacts DESC, a.reason_key
-    """, [months])
+    """, [months, months])
     for column in ("keywords", "examples"):
         reasons[column] = [_json_list(v) for v in reasons[column]]
     reasons["label"] = [lab if isinstance(lab, str) and lab else key
@@ -243,7 +290,7 @@ def _third_parties(con, tagged: int, months: float) -> dict[str, pd.DataFrame]:
         SELECT coalesce(b.third_party_type, 'none') AS third_party_type,
                count(*) AS contacts, count(*) / {denominator} AS share,
                count(*) FILTER (WHERE is_avoidable) AS avoidable,
-               coalesce(sum(cost) FILTER (WHERE is_avoidable), 0) / ? * 12 AS avoidable_cost_year,
+               coalesce(sum(saving) FILTER (WHERE is_avoidable), 0) / ? * 12 AS avoidable_cost_year,
                count(*) FILTER (WHERE is_repeat) AS repeats,
                any_value(m.mentioned) AS mentioned
         FROM {BASE} b LEFT JOIN mentioned m
@@ -256,7 +303,7 @@ def _third_parties(con, tagged: int, months: float) -> dict[str, pd.DataFrame]:
         SELECT third_party_type, coalesce(party, '') AS party,
                count(*) AS contacts, count(*) / {denominator} AS share,
                count(*) FILTER (WHERE is_avoidable) AS avoidable,
-               coalesce(sum(cost) FILTER (WHERE is_avoidable), 0) / ? * 12 AS avoidable_cost_year
+               coalesce(sum(saving) FILTER (WHERE is_avoidable), 0) / ? * 12 AS avoidable_cost_year
         FROM {BASE} WHERE third_party_type IS NOT NULL GROUP BY ALL
         ORDER BY avoidable_cost_year DESC, contacts DESC, party, third_party_type
     """, [months])
@@ -276,39 +323,37 @@ def _third_parties(con, tagged: int, months: float) -> dict[str, pd.DataFrame]:
             "symptoms_by_type": symptoms_by_type}
 
 
-def _quality(con) -> dict[str, pd.DataFrame]:
-    sources = _df(con, """
-        SELECT status, count(*) AS files, coalesce(sum(n_contacts), 0) AS contacts,
-               coalesce(sum(size_bytes), 0) AS size_bytes
-        FROM sources GROUP BY status ORDER BY files DESC, status""")
-    source_errors = _df(con, """
-        SELECT path, coalesce(format, '') AS format, coalesce(error, '') AS error
-        FROM sources WHERE status = 'error' ORDER BY path""")
-    auto_replies = _df(con, """
-        SELECT coalesce(auto_reply_kind, 'unknown') AS kind, count(*) AS contacts
-        FROM contact_text t SEMI JOIN contacts c USING (contact_id)
-        WHERE t.is_auto_reply GROUP BY 1 ORDER BY contacts DESC, kind""")
-    languages = _df(con, f"""
-        SELECT language, count(*) AS contacts, count(*) / (SELECT count(*) FROM {BASE}) AS share
-        FROM {BASE} GROUP BY 1 ORDER BY contacts DESC, language""")
-    measures = _df(con, f"""
-        SELECT * FROM (
-            SELECT 'q_contacts_total' AS measure, (SELECT count(*) FROM contacts) AS contacts, 1 AS o
-            UNION ALL SELECT 'q_auto_replies', (SELECT count(*) FROM contact_text t
-                SEMI JOIN contacts c USING (contact_id) WHERE t.is_auto_reply), 2
-            UNION ALL SELECT 'q_analysed', count(*), 3 FROM {BASE}
-            UNION ALL SELECT 'q_no_text', count(*) FILTER (WHERE NOT has_text), 4 FROM {BASE}
-            UNION ALL SELECT 'q_no_question',
-                count(*) FILTER (WHERE has_text AND coalesce(question_text, '') = ''), 5 FROM {BASE}
-            UNION ALL SELECT 'q_no_reason', count(*) FILTER (WHERE reason_key = '{UNASSIGNED}'), 6
-                FROM {BASE}
-            UNION ALL SELECT 'q_no_tags', count(*) FILTER (WHERE NOT is_tagged), 7 FROM {BASE}
-            UNION ALL SELECT 'q_no_date', count(*) FILTER (WHERE started_at IS NULL), 8 FROM {BASE}
-        ) ORDER BY o""").drop(columns="o")
-    # Ingested and auto-replies as a share of everything ingested; the rest of what was analysed.
-    total = max(int(measures["contacts"].iloc[0]), 1)
-    analysed = max(int(measures.loc[measures.measure == "q_analysed", "contacts"].iloc[0]), 1)
-    measures["share"] = measures["contacts"] / measures["measure"].map(
-        lambda m: total if m in ("q_contacts_total", "q_auto_replies") else analysed)
-    return {"sources": sources, "source_errors": source_errors, "auto_replies": auto_replies,
-            "languages": languages, "quality": measures}
+def _category_figures(con, tagged: int, months: float) -> dict[str, Any]:
+    """Per category: contacts, share of tagged contacts and expected saving per year."""
+    rows = _df(con, f"""
+        SELECT category, count(*) AS contacts, coalesce(sum(saving), 0) / ? * 12 AS saving_year,
+               count(*) FILTER (WHERE avoidable_unsure) AS unsure
+        FROM {BASE} WHERE is_tagged GROUP BY 1""", [months]).set_index("category")
+    out: dict[str, Any] = {}
+    for c in CATEGORIES:
+        n = int(rows["contacts"].get(c, 0))
+        out[f"{c}_contacts"] = n
+        out[f"{c}_share"] = n / tagged if tagged else None
+        out[f"{c}_saving_year"] = float(rows["saving_year"].get(c, 0.0))
+    out["saving_year_total"] = sum(out[f"{c}_saving_year"] for c in AVOIDABLE)
+    out["unsure"] = int(rows["unsure"].sum()) if len(rows) else 0
+    out["unsure_share"] = out["unsure"] / tagged if tagged else None
+    out["by_analyst"] = int(_scalar(con, f"SELECT count(*) FROM {BASE} WHERE by_analyst"))
+    out["analyst_labels"] = int(_scalar(con, f"""
+        SELECT count(*) FROM analyst_labels SEMI JOIN {BASE} USING (contact_id)"""))
+    return out
+
+
+def _themes(con, n: int) -> pd.DataFrame:
+    """One row per theme (thema) with its contacts; unassigned and theme-less rows last."""
+    themes = _df(con, f"""
+        SELECT b.theme_key, any_value(t.label) AS label, count(*) AS contacts,
+               count(*) / {max(n, 1)} AS share,
+               count(*) FILTER (WHERE is_avoidable) AS avoidable,
+               count(DISTINCT b.reason_key) AS reasons
+        FROM {BASE} b LEFT JOIN themes t ON t.theme_id = b.theme_key
+        GROUP BY 1
+        ORDER BY (b.theme_key IN ('{UNASSIGNED}', '{NO_THEME}')), contacts DESC, b.theme_key""")
+    themes["label"] = [lab if isinstance(lab, str) and lab else key
+                       for lab, key in zip(themes["label"], themes["theme_key"])]
+    return themes

@@ -1,6 +1,7 @@
-"""The self-contained HTML report: jinja2 (autoescape on), inline CSS, SVG and a little JS.
+"""The self-contained HTML report: jinja2 (autoescape on), inline CSS, Plotly and our own JS.
 
-Nothing in the file points outside it: no CDN, fonts, images or scripts from the web.
+Nothing in the file points outside it: no CDN, fonts, images or scripts from the web; a
+Content-Security-Policy in the page forbids any fetch, so a slip would show as a console error.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline import __version__
-from pipeline.report import charts
-from pipeline.report.figures import UNASSIGNED, Figures
+from pipeline.report import charts, explore, narrative, quality
+from pipeline.report.figures import CATEGORIES, UNASSIGNED, Figures
 from pipeline.report.i18n import Texts
+from pipeline.report.projects import Backlog
 
-MAX_PROJECTS_SHOWN = 15
+MAX_PROJECTS_SHOWN = 25
 MAX_ERRORS_SHOWN = 50
 MAX_PARTIES_SHOWN = 25
 
@@ -45,7 +47,7 @@ def _sort_value(value: Any) -> str:
     return str(value)
 
 
-def figures_json(fig: Figures, projects: pd.DataFrame) -> Markup:
+def figures_json(fig: Figures, projects: pd.DataFrame) -> dict[str, Any]:
     """The key numbers as JSON, embedded for checks and re-use; safe inside <script>."""
     reasons = fig.tables["reasons"]
     data = {
@@ -63,9 +65,7 @@ def figures_json(fig: Figures, projects: pd.DataFrame) -> Markup:
                       "contacts": int(r.contacts), "saving_year": float(r.saving_year)}
                      for r in projects.itertuples()],
     }
-    text = json.dumps(data, ensure_ascii=False, default=str)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return Markup(text)
+    return data
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -79,83 +79,56 @@ def _reason_sections(fig: Figures, texts: Texts) -> list[dict[str, Any]]:
     by_reason = {key: _records(group) for key, group in drill.groupby("reason_key", sort=False)}
     subs = {key: _records(group) for key, group in
             fig.tables["sub_reasons"].groupby("reason_key", sort=False)}
-    channel_pivot = fig.tables["reason_channel"].pivot_table(
-        index="reason_key", columns="channel", values="contacts", aggfunc="sum", fill_value=0)
+    themes = dict(zip(fig.tables["themes"]["theme_key"], fig.tables["themes"]["label"]))
     sections = []
     for i, row in enumerate(_records(reasons)):
         key = row["reason_key"]
         contacts = by_reason.get(key, [])
         examples = row["examples"][:3] or [c["question"] for c in contacts[:3]]
         sections.append({
-            **row, "anchor": f"reden-{i + 1}",
+            **row, "anchor": f"reden-{i + 1}", "index": i,
+            "theme_label": explore.theme_label(row["theme_key"], themes.get(row["theme_key"], ""),
+                                               texts) if fig.stages["themes"] else "",
             "label": texts.t("unassigned") if key == UNASSIGNED else row["label"],
             "description": texts.t("unassigned_desc") if key == UNASSIGNED
             else (row["description"] or ""),
-            "examples": examples, "contacts_list": contacts, "sub_reasons": subs.get(key, []),
-            "per_channel": {c: int(channel_pivot.loc[key, c]) if key in channel_pivot.index else 0
-                            for c in channel_pivot.columns},
+            "examples": examples, "sub_reasons": subs.get(key, []),
         })
     return sections
 
 
-def _charts(fig: Figures, projects: pd.DataFrame, texts: Texts) -> dict[str, Markup]:
-    out: dict[str, Markup] = {}
-    tables = fig.tables
-    if len(tables["channel_week"]):
-        out["channel_week"] = Markup(charts.channel_week(tables["channel_week"], texts))
-    if fig.stages["reasons"] and len(tables["reasons"]):
-        out["reasons"] = Markup(charts.reasons_bar(tables["reasons"], texts, fig.stages["tags"]))
-        if len(tables["reason_week"]):
-            out["reason_week"] = Markup(charts.reason_week(tables["reason_week"],
-                                                           tables["reasons"], texts))
-    if fig.stages["tags"]:
-        if fig.stages["reasons"]:
-            out["avoidable_split"] = Markup(charts.avoidable_split(tables["reasons"], texts))
-            out["value_matrix"] = Markup(charts.value_matrix(tables["reasons"], texts))
-        types = tables["third_party_types"]
-        types = types[types["third_party_type"] != "none"]
-        if len(types):
-            out["third_party"] = Markup(charts.money_bars(
-                [texts.label("third_party_type", t) for t in types["third_party_type"]],
-                types["avoidable_cost_year"].tolist(), texts, "third_party",
-                texts.t("chart_third")))
-        if len(projects):
-            top = projects.head(10)
-            out["projects"] = Markup(charts.money_bars(
-                top["project"].tolist(), top["saving_year"].tolist(), texts, "projects",
-                texts.t("chart_projects"), color=charts.SERIES_COLORS[2]))
-    return out
-
-
-def render(fig: Figures, projects: pd.DataFrame, sentences: list[str], assumptions: list[str],
+def render(con, fig: Figures, backlog: Backlog, sentences: list[str], assumptions: list[str],
            texts: Texts, files: list[str]) -> str:
     env = environment(texts)
     tables = fig.tables
     errors = tables["source_errors"]
+    projects = backlog.projects
+    payload = explore.data(con, fig, backlog, texts, charts.style(texts))
+    payload["figures"] = figures_json(fig, projects)
     context = {
         "lang": texts.lang, "fig": fig, "key": fig.key, "stages": fig.stages,
-        "sentences": sentences,
+        "sentences": sentences, "categories": CATEGORIES,
+        "top_projects": narrative.top_projects(backlog, texts),
         "generated": texts.t("generated", date=texts.date(datetime.now()), version=__version__),
-        "charts": _charts(fig, projects, texts),
         "channels": _records(tables["channels"]),
         "reasons": _reason_sections(fig, texts),
-        "channel_names": sorted(set(tables["reason_channel"]["channel"])),
+        "themes": _records(tables["themes"]),
         "types": _records(tables["third_party_types"]),
         "parties": _records(tables["parties"].head(MAX_PARTIES_SHOWN)),
-        "symptoms": _records(tables["symptoms"]),
-        "symptoms_by_type": _symptom_matrix(tables["symptoms_by_type"]),
         "projects": _records(projects.head(MAX_PROJECTS_SHOWN)),
-        "n_projects": len(projects),
+        "backlog": backlog, "n_projects": len(projects),
         "assumptions": [*assumptions, texts.t("assumption_config")],
+        "rates": fig.assumptions["removal_rate"],
         "sources": _records(tables["sources"]),
-        "errors": _records(errors.head(MAX_ERRORS_SHOWN)),
+        "errors": [{**e, "explained": quality.explain_error(e["error"], texts.lang)}
+                   for e in _records(errors.head(MAX_ERRORS_SHOWN))],
         "errors_more": max(0, len(errors) - MAX_ERRORS_SHOWN),
         "auto_replies": _records(tables["auto_replies"]),
         "languages": _records(tables["languages"]),
         "quality": _records(tables["quality"]),
-        "figures_json": figures_json(fig, projects),
+        "data_json": explore.as_script(payload),
         "files": files,
-        "css": _asset("report.css"), "js": _asset("report.js"),
+        "css": _asset("report.css"), "js": _asset("report.js"), "plotly": charts.plotly_js(),
     }
     return env.get_template("report.html.j2").render(**context)
 
@@ -163,17 +136,3 @@ def render(fig: Figures, projects: pd.DataFrame, sentences: list[str], assumptio
 def _asset(name: str) -> Markup:
     """Our own CSS/JS, inlined as is (never customer data)."""
     return Markup(resources.files("pipeline.report").joinpath("templates", name).read_text("utf-8"))
-
-
-def _symptom_matrix(frame: pd.DataFrame) -> dict[str, Any]:
-    if frame.empty:
-        return {"symptoms": [], "rows": []}
-    pivot = frame.pivot_table(index="third_party_type", columns="symptom", values="contacts",
-                              aggfunc="sum", fill_value=0)
-    order = sorted(pivot.index, key=lambda t: (t == "none", -pivot.loc[t].sum()))
-    known = ["transfer", "callback", "consultation"]
-    pivot = pivot[[s for s in known if s in pivot.columns] +
-                  sorted(s for s in pivot.columns if s not in known)]
-    return {"symptoms": list(pivot.columns),
-            "rows": [{"type": t, "values": [int(pivot.loc[t, s]) for s in pivot.columns]}
-                     for t in order]}

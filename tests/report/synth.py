@@ -32,8 +32,8 @@ def _insert(con, table: str, frame: pd.DataFrame) -> None:
 
 
 def synthesise(con, n: int = 600, seed: int = 7, *, text: bool = True, reasons: bool = True,
-               tags: bool = True, auto_reply_share: float = 0.03,
-               unassigned_share: float = 0.07) -> pd.DataFrame:
+               tags: bool = True, themes: bool = True, auto_reply_share: float = 0.03,
+               unassigned_share: float = 0.07, empty_customer_share: float = 0.02) -> pd.DataFrame:
     """Insert ``n`` contacts (plus auto-replies among them) and return the truth per contact."""
     rng = np.random.default_rng(seed)
     catalogue = load_reasons()
@@ -75,6 +75,12 @@ def synthesise(con, n: int = 600, seed: int = 7, *, text: bool = True, reasons: 
     auto = rng.random(n) < auto_reply_share
     questions = [catalogue[i]["questions"][j % len(catalogue[i]["questions"])]
                  for i, j in zip(reason_idx, rng.integers(0, 99, size=n))]
+    # One customer message per contact; a few are empty (an attachment only, a blank chat).
+    empty = rng.random(n) < empty_customer_share
+    _insert(con, "messages", pd.DataFrame({
+        "message_id": [f"m-{i}" for i in ids], "contact_id": ids, "seq": 0, "role": "customer",
+        "sent_at": started, "author": None, "text": np.where(empty, "  ", questions),
+        "source_id": [source_of[c] for c in channel], "meta": None, "external_id": None}))
     if text:
         _insert(con, "contact_text", pd.DataFrame({
             "contact_id": ids, "language": np.where(english, "en", "nl"),
@@ -86,6 +92,8 @@ def synthesise(con, n: int = 600, seed: int = 7, *, text: bool = True, reasons: 
             "question_lemmas": "", "input_hash": ids, "prepared_at": datetime(2026, 11, 2),
         }))
     unassigned = rng.random(n) < unassigned_share
+    theme_ids = {label: f"T{k + 1:02d}" for k, label in
+                 enumerate(dict.fromkeys(r["theme"] for r in catalogue))}
     if reasons:
         _insert(con, "reasons", pd.DataFrame([{
             "reason_id": r["id"], "model_name": "default", "model_version": "1",
@@ -93,7 +101,14 @@ def synthesise(con, n: int = 600, seed: int = 7, *, text: bool = True, reasons: 
             "keywords": json.dumps(r["keywords"]), "examples": json.dumps(r["questions"]),
             "size": int(((reason_idx == i) & ~unassigned).sum()),
             "default_category": r["category"], "owner": None,
+            "theme_id": theme_ids[r["theme"]] if themes else None,
         } for i, r in enumerate(catalogue)]))
+        if themes:
+            _insert(con, "themes", pd.DataFrame([{
+                "theme_id": tid, "model_name": "default", "model_version": "1", "label": label,
+                "size": int(sum(((reason_idx == i) & ~unassigned).sum()
+                                for i, r in enumerate(catalogue) if r["theme"] == label))}
+                for label, tid in theme_ids.items()]))
         # a reason with sub_reasons in the fixture: its contacts spread over them at random
         sub = np.array([None] * n, dtype=object)
         for i, r in enumerate(catalogue):
@@ -105,7 +120,9 @@ def synthesise(con, n: int = 600, seed: int = 7, *, text: bool = True, reasons: 
             "contact_id": ids,
             "reason_id": np.where(unassigned, None, [catalogue[i]["id"] for i in reason_idx]),
             "probability": rng.random(n), "how": np.where(unassigned, "outlier", "assigned"),
-            "model_name": "default", "sub_reason_id": sub}))
+            "model_name": "default", "sub_reason_id": sub,
+            "theme_id": np.where(unassigned | (not themes), None,
+                                 [theme_ids[catalogue[i]["theme"]] for i in reason_idx])}))
         subs = [{"sub_reason_id": f"{r['id']}.{k + 1}", "reason_id": r["id"],
                  "model_name": "default", "model_version": "1", "language": "nl",
                  "label": label, "size": int((sub == f"{r['id']}.{k + 1}").sum())}
@@ -132,10 +149,18 @@ def _tags(con, rng, catalogue, reason_idx, ids, truth) -> pd.DataFrame:
          if catalogue[i]["parties"] and t != "none" and k % 5 else None)
         for i, k, t in zip(reason_idx, rng.integers(0, 1000, size=n), tp_type)], dtype=object)
     repeat = rng.random(n) < np.where(category == "voorkomen", 0.22, 0.06)
+    unsure = rng.random(n) < 0.1
+    analyst = rng.random(n) < 0.02
     _insert(con, "contact_tags", pd.DataFrame({
         "contact_id": ids, "avoidable_category": category, "confidence": 0.8,
         "third_party_type": np.where(tp_type == "none", None, tp_type), "party": party,
-        "is_repeat": repeat, "repeat_of": None, "repeat_gap_days": None, "evidence": "[]"}))
+        "is_repeat": repeat, "repeat_of": None, "repeat_gap_days": None, "evidence": "[]",
+        "avoidable_unsure": unsure & ~analyst, "third_party_unsure": False,
+        "decided_by": np.where(analyst, "analyst", "tagger")}))
+    _insert(con, "analyst_labels", pd.DataFrame({
+        "contact_id": ids[analyst], "avoidable_category": category[analyst],
+        "third_party_type": None, "party": None, "labelled_at": datetime(2026, 11, 3),
+        "source_file": "labels.xlsx"}))
     has_tp = tp_type != "none"
     _insert(con, "contact_third_parties", pd.DataFrame({
         "contact_id": ids[has_tp], "third_party_type": tp_type[has_tp], "party": party[has_tp],
@@ -149,5 +174,5 @@ def _tags(con, rng, catalogue, reason_idx, ids, truth) -> pd.DataFrame:
         "contact_id": ids[has_symptom], "symptom": symptom[has_symptom],
         "rule_id": "sym-" + symptom[has_symptom], "span": "ik verbind u door"}))
     truth = truth.assign(category=category, third_party_type=tp_type, party=party,
-                         is_repeat=repeat)
+                         is_repeat=repeat, unsure=unsure & ~analyst, analyst=analyst)
     return truth

@@ -33,15 +33,22 @@ def test_key_figures_match_sql(filled):
         SELECT count(*), sum(CASE c.channel WHEN 'email' THEN 8.0 WHEN 'chat' THEN 6.0
                                             ELSE 7.5 END * 0.85)::DOUBLE
         {ANALYSED.replace('WHERE', 'JOIN contact_tags g USING (contact_id) WHERE')}
-          AND g.avoidable_category <> 'waardevol'""").fetchone()
-    assert key["avoidable"] == avoidable
-    assert key["avoidable_cost"] == pytest.approx(cost)
-    expected = truth[~truth.auto & (truth.category != "waardevol")]
+          AND g.avoidable_category = 'voorkomen'""").fetchone()
+    # Vermijdbaar is 'voorkomen' only; its saving uses the removal rate (0.5 by default).
+    assert key["avoidable"] == avoidable == key["voorkomen_contacts"]
+    assert key["avoidable_cost"] == pytest.approx(cost * 0.5)
+    expected = truth[~truth.auto & (truth.category == "voorkomen")]
     assert avoidable == len(expected)
+    for category in ("verschuiven", "automatiseren", "waardevol"):
+        assert key[f"{category}_contacts"] == int((~truth.auto & (truth.category == category)).sum())
+    assert sum(key[f"{c}_share"] for c in figures.CATEGORIES) == pytest.approx(1.0)
     assert key["third_party"] == int((~truth.auto & (truth.third_party_type != "none")).sum())
     assert key["unassigned"] == int((~truth.auto & truth.unassigned).sum())
     assert key["repeats"] == int((~truth.auto & truth.is_repeat).sum())
-    assert key["avoidable_cost_year"] == pytest.approx(cost / (key["days"] / (365.25 / 12)) * 12)
+    assert key["avoidable_cost_year"] == pytest.approx(
+        cost * 0.5 / (key["days"] / (365.25 / 12)) * 12)
+    assert key["unsure"] == int((~truth.auto & truth.unsure).sum())
+    assert key["analyst_labels"] == key["by_analyst"] == int((~truth.auto & truth.analyst).sum())
 
 
 def test_reason_and_channel_tables_match_sql(filled):
@@ -79,33 +86,96 @@ def test_third_parties_and_symptoms_match_sql(filled):
     assert tables["parties"].contacts.sum() == sum(v for k, v in per_type.items() if k != "none")
 
 
-def test_projects_add_up_to_the_avoidable_contacts(filled):
+def test_projects_are_prevent_groups_of_a_minimum_size(filled):
     con, _ = filled
-    report = _report(con)
-    projects, key = report.projects, report.figures.key
-    # Every avoidable contact is in one project, except unassigned ones without a third party.
-    left_out = con.execute(f"""
-        SELECT count(*) {ANALYSED.replace('WHERE', '''JOIN contact_tags g USING (contact_id)
-            LEFT JOIN contact_reasons r USING (contact_id) WHERE''')}
-          AND g.avoidable_category <> 'waardevol' AND r.reason_id IS NULL
-          AND g.third_party_type IS NULL""").fetchone()[0]
-    assert projects.contacts.sum() == key["avoidable"] - left_out
+    report = _report(con, project_min_contacts=8, project_scale_below=0)
+    backlog, key = report.backlog, report.figures.key
+    projects = backlog.projects
+    assert backlog.min_contacts == 8 and len(projects) > 0
+    assert (projects.contacts >= 8).all()
+    # The backlog is not all avoidable contact cut into pieces: small groups stay out, counted.
+    assert projects.contacts.sum() == backlog.in_projects < key["avoidable"]
+    assert backlog.small_groups > 0
     assert list(projects["rank"]) == list(range(1, len(projects) + 1))
     assert projects.saving_year.is_monotonic_decreasing
     months = key["days"] / (365.25 / 12)
-    top = projects.iloc[0]
-    cost = con.execute(f"""
-        SELECT sum(CASE c.channel WHEN 'email' THEN 8.0 WHEN 'chat' THEN 6.0 ELSE 7.5 END * 0.85)::DOUBLE
-        {ANALYSED.replace('WHERE', '''JOIN contact_tags g USING (contact_id)
+    for top in projects.head(3).itertuples():
+        where = f"""{ANALYSED.replace('WHERE', '''JOIN contact_tags g USING (contact_id)
             JOIN contact_reasons r USING (contact_id) WHERE''')}
-          AND g.avoidable_category <> 'waardevol' AND r.reason_id = ?
-          AND coalesce(g.third_party_type, 'none') = ?""",
-        [top.reason_key, top.cause]).fetchone()[0]
-    assert top.saving_year == pytest.approx(cost / months * 12)
-    assert top.per_year == pytest.approx(top.contacts / months * 12)
-    assert top.owner  # every project has an owner
-    label = con.execute("SELECT label FROM reasons WHERE reason_id = ?", [top.reason_key]).fetchone()[0]
-    assert top.project == (label if top.cause == "none" else f"{label} × {top.cause_label}")
+              AND g.avoidable_category = 'voorkomen' AND r.reason_id = ?
+              AND coalesce(g.third_party_type, 'process') = ?"""
+        n, cost = con.execute(f"""SELECT count(*), sum(CASE c.channel WHEN 'email' THEN 8.0
+            WHEN 'chat' THEN 6.0 ELSE 7.5 END * 0.85 * 0.5)::DOUBLE {where}""",
+                              [top.reason_key, top.cause]).fetchone()
+        assert top.contacts == n
+        assert top.saving_year == pytest.approx(cost / months * 12)
+        assert top.per_month == pytest.approx(n / months)
+        assert top.owner and "×" not in top.project and top.reason_label in top.project
+        # Evidence and drill-down come from the project's own contacts.
+        own = {t for (t,) in con.execute(f"SELECT t.question_text {where}",
+                                         [top.reason_key, top.cause]).fetchall()}
+        ids = {i for (i,) in con.execute(f"SELECT c.contact_id {where}",
+                                         [top.reason_key, top.cause]).fetchall()}
+        assert top.evidence and all(any(t.startswith(q) for t in own) for q in top.evidence)
+        assert top.drill_ids and set(top.drill_ids) <= ids
+        assert 0 <= top.repeat_rate <= 1 and 0 <= top.transfer_rate <= 1
+
+
+def test_project_threshold_scales_only_for_small_exports():
+    from pipeline.report.projects import threshold
+
+    assert threshold(20, 2000, 100_000) == 20
+    assert threshold(20, 2000, 1_000) == 10
+    assert threshold(20, 2000, 50) == 5
+    assert threshold(20, 0, 50) == 20
+
+
+def test_removal_rate_scales_the_saving(filled):
+    con, _ = filled
+    half = _report(con).figures.key
+    quarter = _report(con, removal_rate={"voorkomen": 0.25, "verschuiven": 0.0}).figures.key
+    assert quarter["voorkomen_saving_year"] == pytest.approx(half["voorkomen_saving_year"] / 2)
+    assert quarter["verschuiven_saving_year"] == 0
+    assert quarter["automatiseren_saving_year"] == pytest.approx(half["automatiseren_saving_year"])
+
+
+def test_themes_and_their_fallback(con):
+    synthesise(con, 300, seed=4)
+    report = _report(con)
+    themes = report.figures.tables["themes"]
+    assert report.figures.stages["themes"]
+    assert {"Bezorging", "Retour en geld"} <= set(themes.label)
+    assert themes.contacts.sum() == report.figures.key["contacts"]
+    con.execute("UPDATE contact_reasons SET theme_id = NULL")
+    con.execute("UPDATE reasons SET theme_id = NULL")
+    con.execute("DELETE FROM themes")
+    report = _report(con)
+    assert not report.figures.stages["themes"]
+    assert set(report.figures.tables["themes"].theme_key) <= {"_no_theme", "_unassigned"}
+
+
+def test_quality_adds_up_without_paths(filled):
+    con, truth = filled
+    con.execute("UPDATE sources SET path = '/home/anna/exports/2026/chat/kapot.json', "
+                "error = 'line 5 in /home/anna/exports/2026/chat/kapot.json: invalid JSON' "
+                "WHERE status = 'error' AND format = 'chat_json'")
+    con.execute("UPDATE reasons SET reason_id = 'geen-vraag' WHERE reason_id = 'factuur_kopie'")
+    con.execute("UPDATE contact_reasons SET reason_id = 'geen-vraag' "
+                "WHERE reason_id = 'factuur_kopie'")
+    tables = _report(con).figures.tables
+    q = dict(zip(tables["quality"].measure, tables["quality"].contacts))
+    assert q["q_contacts_total"] == q["q_auto_replies"] + q["q_analysed"]
+    empty = con.execute(f"""SELECT count(*) {ANALYSED} AND NOT EXISTS (SELECT 1 FROM messages m
+        WHERE m.contact_id = c.contact_id AND m.role = 'customer' AND trim(m.text) <> '')"""
+                        ).fetchone()[0]
+    assert q["q_no_customer_text"] == empty > 0
+    assert q["q_geen_vraag"] == int((~truth.auto & ~truth.unassigned
+                                     & (truth.reason == "factuur_kopie")).sum())
+    errors = tables["source_errors"]
+    assert "kapot.json" in set(errors.path)
+    assert not any("/home" in str(v) for v in [*errors.path, *errors.error])
+    shares = tables["quality"].set_index("measure")["share"]
+    assert shares["q_contacts_total"] == 1.0
 
 
 def test_handling_minutes_change_the_saving(filled):
@@ -129,7 +199,7 @@ def test_handling_minutes_change_the_saving(filled):
 def test_missing_stages_are_named_not_fatal(con, stages):
     synthesise(con, 120, seed=5, **stages)
     report = _report(con)
-    assert report.figures.stages == stages
+    assert {k: report.figures.stages[k] for k in stages} == stages
     text = " ".join(report.sentences)
     assert ("klantvraag reasons" in text) == (not stages["reasons"])
     assert ("klantvraag tag" in text) == (not stages["tags"])

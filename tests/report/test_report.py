@@ -44,9 +44,7 @@ ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "header", "nav", "main", "section",
     "footer", "div", "span", "h1", "h2", "h3", "p", "a", "ul", "li", "table", "thead", "tbody",
     "tr", "th", "td", "details", "summary", "blockquote", "figure", "figcaption", "strong", "em",
-    "br", "script",
-    # matplotlib's SVG
-    "svg", "defs", "g", "path", "use", "clippath", "rect", "text", "tspan",
+    "br", "script", "aside", "button", "select", "input", "label", "q", "ol", "dl", "dt", "dd",
 }
 
 
@@ -69,11 +67,24 @@ def _markup(html: str) -> tuple[set[str], set[str]]:
     return parser.tags, parser.attributes
 
 
-def _figures(html: str) -> dict:
-    match = re.search(r'<script type="application/json" id="klantvraag-figures">(.*?)</script>',
+def _data(html: str) -> dict:
+    match = re.search(r'<script type="application/json" id="klantvraag-data">(.*?)</script>',
                       html, re.DOTALL)
-    assert match, "the figures JSON is embedded"
+    assert match, "the report's data JSON is embedded"
     return json.loads(match.group(1))
+
+
+def _figures(html: str) -> dict:
+    return _data(html)["figures"]
+
+
+def _own(html: str) -> str:
+    """The page without the Plotly bundle (a library full of URLs and markup in strings)."""
+    from pipeline.report.charts import plotly_js
+
+    bundle = str(plotly_js())
+    assert html.count(bundle) == 1, "Plotly is inlined exactly once"
+    return html.replace(bundle, "")
 
 
 def test_run_writes_html_excel_and_tables(written):
@@ -94,17 +105,18 @@ def test_run_writes_html_excel_and_tables(written):
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '_report%'"
                        ).fetchone()[0] == 0
     # Every section is there, in Dutch, with Dutch numbers.
-    for heading in ("Samenvatting", "Contactredenen", "Vermijdbaar contact", "Derde partijen",
+    for heading in ("Samenvatting", "Contactredenen", "Hoe, wat en waar", "Derde partijen",
                     "Preventieprojecten", "Datakwaliteit"):
         assert f">{heading}</h2>" in html
     key = _figures(html)["key"]
     assert f"{key['contacts']:,}".replace(",", ".") in html
-    assert html.count('class="chart-svg"') >= 6
+    assert html.count('<div class="plot') >= 6
 
 
 def test_report_is_self_contained(written):
     _, report_config, _ = written
-    html = (Path(report_config.output_dir) / "klantvraag-rapport.html").read_text("utf-8")
+    html = _own((Path(report_config.output_dir) / "klantvraag-rapport.html").read_text("utf-8"))
+    assert "default-src 'none'" in html  # the browser refuses any load (tests/report/test_browser)
     assert not re.search(r"(?i)https?:|ftp:|//[a-z0-9.-]+\.[a-z]{2,}/", html)
     assert not re.search(r"(?i)<(link|img|iframe|object|embed)\b", html)
     assert not re.search(r"(?i)\bsrc\s*=|@import|url\((?!#)", html)  # url(#clip) is internal
@@ -120,8 +132,7 @@ def test_figures_and_tables_reconcile_with_sql(written):
                   LEFT JOIN contact_tags g USING (contact_id)
                   WHERE NOT coalesce(t.is_auto_reply, false)"""
     n, avoidable, third = con.execute(f"""
-        SELECT count(*), count(*) FILTER (WHERE g.avoidable_category IN
-               ('voorkomen', 'verschuiven', 'automatiseren')),
+        SELECT count(*), count(*) FILTER (WHERE g.avoidable_category = 'voorkomen'),
                count(*) FILTER (WHERE g.third_party_type IS NOT NULL) {analysed}""").fetchone()
     assert (figures["key"]["contacts"], figures["key"]["avoidable"],
             figures["key"]["third_party"]) == (n, avoidable, third)
@@ -155,14 +166,15 @@ def test_customer_text_stays_inert(filled, report_config):
                 "path = 'export/<u>x</u>.eml' WHERE status = 'error'")
     # Raw message text is never read: only the masked columns of contact_text.
     con.execute("INSERT INTO messages (message_id, contact_id, seq, role, text, source_id) "
-                "SELECT 'm-' || contact_id, contact_id, 0, 'customer', "
+                "SELECT 'raw-' || contact_id, contact_id, 1, 'customer', "
                 "'ONGEMASKEERD jan.jansen@example.nl 0612345678', source_id FROM contacts")
     report.run(con, report_config)
     out = Path(report_config.output_dir)
     html = (out / "klantvraag-rapport.html").read_text("utf-8")
     for path in [out / "klantvraag-rapport.html", *(out / "tables").glob("*.csv")]:
         assert "ONGEMASKEERD" not in path.read_text("utf-8"), path
-    assert html.count("<script") == 2  # the figures JSON and our own sorting script
+    assert html.count("<script") == 3  # the data JSON, Plotly and our own script
+    html = _own(html)
     for raw in ("<script>alert", "<img", "<b onmouseover", "<svg onload", "<iframe", "<u>x",
                 "<i>k</i>", 'href="javascript', "</script><script>"):
         assert raw not in html, raw
@@ -221,6 +233,26 @@ def test_invalid_config_is_a_config_error(filled, report_config):
         report.run(con, dataclasses.replace(report_config, cost_per_minute=-1.0))
     with pytest.raises(ConfigError, match="not supported"):
         report.run(con, dataclasses.replace(report_config, lang="fr"))
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        report.run(con, dataclasses.replace(report_config, removal_rate={"voorkomen": 1.5}))
+    with pytest.raises(ConfigError, match="unknown categories: waardevol"):
+        report.run(con, dataclasses.replace(report_config, removal_rate={"waardevol": 0.1}))
+
+
+def test_page_with_and_without_themes(filled, report_config):
+    con, _ = filled
+    report.run(con, report_config)
+    page = Path(report_config.output_dir) / "klantvraag-rapport.html"
+    html = page.read_text("utf-8")
+    assert "<th>Thema</th>" in html and "Bezorging" in html and "nog geen thema" not in html
+    assert _data(html)["themes"] is True
+    con.execute("UPDATE contact_reasons SET theme_id = NULL")
+    con.execute("UPDATE reasons SET theme_id = NULL")
+    con.execute("DELETE FROM themes")
+    report.run(con, report_config)
+    html = page.read_text("utf-8")
+    assert "<th>Thema</th>" not in html and "nog geen thema" in html
+    assert _data(html)["themes"] is False
 
 
 def test_sub_reasons_are_listed_under_their_reason(written):
@@ -231,10 +263,10 @@ def test_sub_reasons_are_listed_under_their_reason(written):
                        "USING (sub_reason_id) JOIN contact_text t USING (contact_id) "
                        "WHERE NOT t.is_auto_reply GROUP BY ALL").fetchall()
     assert len(subs) == 2
-    details = html[html.index(">levering vertraagd</span>"):]
-    details = details[:details.index("</details>")]
+    row = html[html.index(">levering vertraagd</button>"):]
+    row = row[:row.index("</tr>")]
     for label, count in subs:
-        assert f"<li>{label} <span class=\"small\">({count})</span></li>" in details
+        assert f"{label} ({count})" in row
     import zipfile
 
     with zipfile.ZipFile(out / "klantvraag-rapport.xlsx") as book:
