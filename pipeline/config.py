@@ -61,6 +61,8 @@ class ReportConfig:
     cost_per_minute: float = 0.85
     currency: str = "EUR"
     output_dir: str = "reports"
+    # CSV tables: "nl" (; and decimal comma, UTF-8 with BOM, CRLF: Dutch Excel) or "international".
+    csv_dialect: str = "nl"
 
 
 @dataclass
