@@ -127,11 +127,14 @@ def _tag(con, config: Config) -> Summary:
     return tagging.run(con, config.tagging)
 
 
-def _report(con, config: Config, out: Optional[Path], lang: Optional[str]) -> Summary:
+def _report(con, config: Config, out: Optional[Path], lang: Optional[str],
+            csv_dialect: Optional[str] = None) -> Summary:
     from pipeline import report
 
     if lang:
         config.report.lang = lang
+    if csv_dialect:
+        config.report.csv_dialect = csv_dialect
     if out:
         config.report.output_dir = str(out)
     return report.run(con, config.report)
@@ -220,15 +223,19 @@ LangOption = Annotated[Optional[str], typer.Option(
     "--lang", help="Report language: nl (default) or en.")]
 OutOption = Annotated[Optional[Path], typer.Option(
     "--out", help="Folder for the report files (default: reports/).")]
+CsvDialectOption = Annotated[Optional[str], typer.Option(
+    "--csv-dialect", help="CSV tables: nl (';', decimal comma, UTF-8 with BOM: Dutch Excel; the "
+                          "default) or international (',', decimal point, UTF-8).")]
 
 
 @app.command()
 def report(db: DbOption = DEFAULT_DB, config_file: ConfigOption = None,
-           lang: LangOption = None, out: OutOption = None) -> None:
+           lang: LangOption = None, out: OutOption = None,
+           csv_dialect: CsvDialectOption = None) -> None:
     """Write the report: one HTML file, an Excel workbook and CSV/Parquet tables."""
     def work():
         with _opened(db, config_file) as (config, con):
-            return [_report(con, config, out, lang)]
+            return [_report(con, config, out, lang, csv_dialect)]
     _guard(work)
 
 
@@ -240,6 +247,7 @@ def run(
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unreadable file.")] = False,
     lang: LangOption = None,
     out: OutOption = None,
+    csv_dialect: CsvDialectOption = None,
 ) -> None:
     """Everything in one go: ingest, prepare, reasons, tag and report."""
     def work():
@@ -248,7 +256,7 @@ def run(
             _print(_ingest(con, config, paths))
             for stage in (_prepare, _reasons, _tag):
                 _print(stage(con, config))
-            return [_report(con, config, out, lang)]
+            return [_report(con, config, out, lang, csv_dialect)]
     _guard(work)
 
 

@@ -66,6 +66,8 @@ class ReportConfig:
     removal_rate: dict[str, float] = field(default_factory=dict)
     project_min_contacts: int = 20
     project_scale_below: int = 2000
+    # CSV tables: "nl" (; and decimal comma, UTF-8 with BOM, CRLF: Dutch Excel) or "international".
+    csv_dialect: str = "nl"
 
 
 @dataclass

@@ -68,7 +68,7 @@ def run(con: duckdb.DuckDBPyConnection, config: ReportConfig) -> Summary:
     with Run(con, "report", dataclasses.asdict(config)) as bookkeeping:
         try:
             report = build(con, config)
-            written = write(con, report, out)
+            written = write(con, report, out, config.csv_dialect)
         finally:
             figures.drop_base(con)
         key = report.figures.key
@@ -88,19 +88,20 @@ def run(con: duckdb.DuckDBPyConnection, config: ReportConfig) -> Summary:
     return summary
 
 
-def write(con: duckdb.DuckDBPyConnection, report: Report, out: Path) -> list[Path]:
+def write(con: duckdb.DuckDBPyConnection, report: Report, out: Path,
+          csv_dialect: str = "nl") -> list[Path]:
     """Write HTML, Excel and tables into ``out`` (overwriting: a re-run gives the same files)."""
     out.mkdir(parents=True, exist_ok=True)
     texts = report.texts
     stem = texts.t("file_stem")
     html_path, xlsx_path = out / f"{stem}.html", out / f"{stem}.xlsx"
-    table_paths = tables.export(con, report.figures, report.projects, out / "tables")
+    typed = tables.frames(con, report.figures, report.projects, texts)
+    table_paths = tables.export(typed, out / "tables", texts, csv_dialect)
     names = [html_path.name, xlsx_path.name, "tables/"]
     assumptions = _assumption_lines(report)
     page = html.render(con, report.figures, report.backlog, report.sentences, assumptions, texts,
                        names)
-    excel.write(xlsx_path, con, report.figures, report.projects, report.sentences,
-                assumptions, texts)
+    excel.write(xlsx_path, typed, report.sentences, assumptions, texts)
     _write_atomic(html_path, page)
     return [html_path, xlsx_path, *table_paths]
 

@@ -1,156 +1,196 @@
-"""The Excel workbook (xlsxwriter): one sheet per part of the report, headers in the report's
-language, numbers as numbers. Text is always written as text, so a customer's '=...' never
-becomes a formula."""
+"""The Excel workbook (xlsxwriter), ready for a pivot table or Power BI.
+
+Every sheet holds one real Excel table (``add_table``: filter buttons, banded rows, a name such
+as ``tbl_redenen`` that Power Query can load) with the same headers, types and rounding as the
+CSV/Parquet tables (:mod:`pipeline.report.tabular`). The summary sheet has the report's
+sentences and native Excel charts (categories, top reasons, contacts per week), drawn from small
+tables on that sheet, so they stay live when an analyst edits a number.
+
+Text is always written as text (``strings_to_formulas`` off) and neutralised like the CSV, so a
+customer's ``=...`` never becomes a formula.
+"""
 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import xlsxwriter
 
-from pipeline.report.figures import BASE, UNASSIGNED, Figures
+from pipeline.report import tabular
 from pipeline.report.i18n import Texts
 
 # Writing cells is xlsxwriter's slow part (~30k cells/s): the contacts sheet holds the most
 # recent contacts; every contact is in tables/contacts.csv and .parquet.
 MAX_CONTACT_ROWS = 20_000
-
-# column -> (header text id, format); columns not listed keep their identifier as header.
-COLUMNS: dict[str, tuple[str, str]] = {
-    "label": ("col_reason", "text"), "reason_label": ("col_reason", "text"),
-    "contacts": ("col_contacts", "int"), "share": ("col_share", "pct"),
-    "avoidable": ("col_avoidable", "int"), "avoidable_share": ("col_avoidable", "pct"),
-    "repeat_rate": ("col_repeat", "pct"), "avoidable_cost_year": ("col_cost_year", "money"),
-    "description": ("col_description", "text"), "keywords": ("col_keywords", "text"),
-    "project": ("col_project", "text"), "action": ("col_action", "text"),
-    "owner": ("col_owner", "text"), "per_month": ("col_per_month", "dec"),
-    "per_year": ("col_per_year", "dec"), "saving_year": ("col_saving", "money"),
-    "rank": ("col_rank", "int"), "party": ("col_party", "text"),
-    "third_party_type": ("col_type", "text"), "channel": ("col_channel", "text"),
-    "question_text": ("col_question", "text"), "started_at": ("col_date", "date"),
-    "category": ("col_category", "text"), "mentioned": ("col_mentioned", "int"),
-    "symptom": ("col_symptom", "text"), "language": ("col_language", "text"),
-    "status": ("col_status", "text"), "files": ("col_files", "int"), "path": ("col_path", "text"),
-    "error": ("col_error", "text"), "format": ("col_format", "text"),
-    "quadrant": ("col_quadrant", "text"), "cause_label": ("col_cause", "text"),
-    "share_of_avoidable": ("col_share", "pct"), "kind": ("col_kind", "text"),
-}
+CATEGORIES = ("voorkomen", "verschuiven", "automatiseren", "waardevol")
+# (table in the export, sheet title text id); a table absent from the export is skipped.
+SHEETS = [("themes", "sheet_themes"), ("reasons", "sec_reasons"),
+          ("sub_reasons", "sheet_sub_reasons"), ("projects", "sec_projects"),
+          ("reason_channel", "sheet_reason_channel"), ("third_party_types", "sec_third"),
+          ("parties", "parties_title"), ("symptoms", "sheet_symptoms"),
+          ("channels", "sheet_channels"), ("channel_week", "sheet_channel_week"),
+          ("languages", "sheet_languages"), ("quality", "sec_quality"),
+          ("source_errors", "quality_skipped"), ("contacts", "col_contacts")]
+_WIDE = {"question_text", "question", "description", "examples", "spans", "example", "error",
+         "project", "action", "keywords"}
 
 
-def _clean(value: Any) -> Any:
-    if value is None or value is pd.NaT:
+def _cell(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
     if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
+        return value.tz_convert(None).to_pydatetime() if value.tzinfo else value.to_pydatetime()
+    if isinstance(value, str):
+        return tabular.neutralise(value)
     return value
+
+
+def _table_name(title: str, used: set[str]) -> str:
+    base = "tbl_" + re.sub(r"[^0-9a-z]+", "_", title.lower()).strip("_")
+    name, i = base, 2
+    while name in used:
+        name, i = f"{base}_{i}", i + 1
+    used.add(name)
+    return name
 
 
 class _Book:
     def __init__(self, path: Path, texts: Texts):
-        self.book = xlsxwriter.Workbook(str(path), {"constant_memory": True,
-                                                    "strings_to_formulas": False,
-                                                    "strings_to_urls": False})
+        self.book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                                    "strings_to_urls": False,
+                                                    "remove_timezone": True})
         self.texts = texts
-        money = "€ #,##0" if texts.currency == "EUR" else f'"{texts.currency}" #,##0'
+        money = "€ #,##0.00" if texts.currency == "EUR" else f'"{texts.currency}" #,##0.00'
+        add = self.book.add_format
         self.formats = {
-            "header": self.book.add_format({"bold": True, "bg_color": "#1f4e79",
-                                            "font_color": "#ffffff", "text_wrap": True,
-                                            "valign": "top"}),
-            "int": self.book.add_format({"num_format": "#,##0"}),
-            "dec": self.book.add_format({"num_format": "#,##0.0"}),
-            "pct": self.book.add_format({"num_format": "0.0%"}),
-            "money": self.book.add_format({"num_format": money}),
-            "date": self.book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
-            "text": self.book.add_format({"text_wrap": False}),
-            "title": self.book.add_format({"bold": True, "font_size": 14, "font_color": "#1f4e79"}),
-            "wrap": self.book.add_format({"text_wrap": True, "valign": "top"}),
+            "int": add({"num_format": "#,##0"}), "dec": add({"num_format": "#,##0.0"}),
+            "money": add({"num_format": money}), "pct": add({"num_format": "0.0"}),
+            "date": add({"num_format": "dd-mm-yyyy"}),
+            "datetime": add({"num_format": "dd-mm-yyyy hh:mm"}),
+            "title": add({"bold": True, "font_size": 14, "font_color": "#1f4e79"}),
+            "wrap": add({"text_wrap": True, "valign": "top"}),
+            "bold": add({"bold": True}),
         }
+        self.names: set[str] = set()
 
-    def sheet(self, name: str, frame: pd.DataFrame, widths: dict[str, int] | None = None) -> None:
-        ws = self.book.add_worksheet(name[:31])
+    def table(self, ws, first_row: int, first_col: int, frame: pd.DataFrame, title: str) -> None:
+        """``frame`` (typed, see tabular.typed) as a named Excel table at the given corner."""
         columns = list(frame.columns)
-        for j, column in enumerate(columns):
-            header, _ = COLUMNS.get(column, (None, "text"))
-            ws.write_string(0, j, self.texts.t(header) if header else column,
-                            self.formats["header"])
-            width = (widths or {}).get(column, 48 if column in ("question_text", "example",
-                                                                "description", "spans") else 16)
-            ws.set_column(j, j, width)
-        kinds = [COLUMNS.get(c, (None, "auto"))[1] for c in columns]
-        for i, row in enumerate(frame.itertuples(index=False), start=1):
-            for j, value in enumerate(row):
-                self._write(ws, i, j, _clean(value), kinds[j])
+        spec = []
+        for j, name in enumerate(columns):
+            col = tabular.column(name)
+            spec.append({"header": col.headers[self.texts.lang],
+                         "format": self.formats.get(col.type)})
+            ws.set_column(first_col + j, first_col + j, 50 if name in _WIDE else
+                          max(12, min(28, len(col.headers[self.texts.lang]) + 2)))
+        rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+        last_row = first_row + max(len(rows), 1)
+        ws.add_table(first_row, first_col, last_row, first_col + len(columns) - 1, {
+            "name": _table_name(title, self.names), "columns": spec,
+            "data": rows or [[None] * len(columns)], "style": "Table Style Medium 2"})
+
+    def sheet(self, title: str, frame: pd.DataFrame) -> None:
+        ws = self.book.add_worksheet(_sheet_title(title))
+        self.table(ws, 0, 0, frame, title)
         ws.freeze_panes(1, 0)
-        if len(frame):
-            ws.autofilter(0, 0, len(frame), len(columns) - 1)
-
-    def _write(self, ws, i: int, j: int, value: Any, kind: str) -> None:
-        if value is None:
-            return
-        if isinstance(value, str):
-            ws.write_string(i, j, value)
-        elif isinstance(value, bool):
-            ws.write_boolean(i, j, value)
-        elif hasattr(value, "year"):
-            ws.write_datetime(i, j, value, self.formats["date"])
-        elif isinstance(value, (int, float)):
-            ws.write_number(i, j, value, self.formats.get(kind) if kind in self.formats else None)
-        else:
-            ws.write_string(i, j, str(value))
 
 
-def write(path: Path, con: duckdb.DuckDBPyConnection, fig: Figures, projects: pd.DataFrame,
-          sentences: list[str], assumptions: list[str], texts: Texts) -> Path:
-    book = _Book(path, texts)
-    ws = book.book.add_worksheet(texts.t("sec_summary")[:31])
-    ws.set_column(0, 0, 120)
-    ws.write_string(0, 0, texts.t("title"), book.formats["title"])
+def _sheet_title(title: str) -> str:
+    return re.sub(r"[\[\]:*?/\\]", "-", title)[:31]
+
+
+def write(path: Path, typed: dict[str, pd.DataFrame], sentences: list[str],
+          assumptions: list[str], texts: Texts) -> Path:
+    """Write the workbook from the typed export frames (see tables.frames)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    book = _Book(temporary, texts)
+    summary = book.book.add_worksheet(_sheet_title(texts.t("sec_summary")))
+    _summary(book, summary, typed, sentences, assumptions)
+    for name, title_id in SHEETS:
+        frame = typed.get(name)
+        if frame is None:
+            continue
+        if name == "contacts" and len(frame) > MAX_CONTACT_ROWS:
+            frame = frame.sort_values("started_at", ascending=False).head(MAX_CONTACT_ROWS)
+        book.sheet(texts.t(title_id), frame)
+    book.book.close()
+    temporary.replace(path)
+    return path
+
+
+def _summary(book: _Book, ws, typed: dict[str, pd.DataFrame], sentences: list[str],
+             assumptions: list[str]) -> None:
+    texts, f = book.texts, book.formats
+    ws.set_column(0, 0, 100)
+    ws.write_string(0, 0, texts.t("title"), f["title"])
     row = 2
-    n_contacts = fig.key["contacts"]
+    n_contacts = len(typed.get("contacts", []))
     capped = [texts.t("excel_contacts_cap", shown=texts.number(MAX_CONTACT_ROWS),
                       total=texts.number(n_contacts))] if n_contacts > MAX_CONTACT_ROWS else []
-    for line in [*sentences, "", texts.t("assumptions"), *assumptions, "", *capped]:
-        ws.write_string(row, 0, line, book.formats["wrap"])
+    for line in [*sentences, "", texts.t("assumptions"), *assumptions, *capped]:
+        ws.write_string(row, 0, line, f["wrap"])
         row += 1
-    reasons = fig.tables["reasons"].copy()
-    reasons.loc[reasons["reason_key"] == UNASSIGNED, "label"] = texts.t("unassigned")
-    reasons["quadrant"] = [texts.label("quadrant", q) if isinstance(q, str) else None
-                           for q in reasons["quadrant"]]
-    book.sheet(texts.t("sec_reasons"), reasons[[
-        "reason_key", "label", "contacts", "share", "avoidable", "avoidable_share", "voorkomen",
-        "verschuiven", "automatiseren", "waardevol", "repeat_rate", "avoidable_cost_year",
-        "quadrant", "description", "keywords"]])
-    if len(fig.tables["sub_reasons"]):
-        book.sheet(texts.t("sheet_sub_reasons"), fig.tables["sub_reasons"])
-    if fig.stages["tags"]:
-        types = fig.tables["third_party_types"].copy()
-        types["third_party_type"] = [texts.label("third_party_type", t)
-                                     for t in types["third_party_type"]]
-        book.sheet(texts.t("sec_third"), types)
-        parties = fig.tables["parties"].copy()
-        parties["third_party_type"] = [texts.label("third_party_type", t)
-                                       for t in parties["third_party_type"]]
-        book.sheet(texts.t("parties_title"), parties)
-        book.sheet(texts.t("sec_projects"), projects.drop(columns=["reason_label", "cause", "project_id", "drill_ids"])
-                   .assign(evidence=[" | ".join(e) for e in projects["evidence"]]))
-    quality = fig.tables["quality"].copy()
-    quality["measure"] = [texts.t(m) for m in quality["measure"]]
-    book.sheet(texts.t("sec_quality"), quality)
-    book.sheet(texts.t("quality_skipped"), fig.tables["source_errors"])
-    contacts = con.execute(f"""
-        SELECT started_at, channel, coalesce(r.label, b.reason_key) AS label, category,
-               third_party_type, party, is_repeat, question_text, contact_id
-        FROM {BASE} b LEFT JOIN reasons r ON r.reason_id = b.reason_key
-        ORDER BY started_at DESC NULLS LAST, contact_id LIMIT {MAX_CONTACT_ROWS}""").df()
-    contacts.loc[contacts["label"] == UNASSIGNED, "label"] = texts.t("unassigned")
-    book.sheet(texts.t("col_contacts"), contacts)
-    book.book.close()
-    return path
+    row += 1
+    # Small live tables beside the text feed the native charts.
+    ws.set_column(2, 8, 16)
+    contacts = typed.get("contacts")
+    if contacts is not None and len(contacts):
+        counts = contacts["category"].value_counts()
+        cat = pd.DataFrame({"category": list(CATEGORIES),
+                            "contacts": [int(counts.get(c, 0)) for c in CATEGORIES]})
+        book.table(ws, 2, 2, tabular.typed(cat), "samenvatting_categorie")
+        chart = book.book.add_chart({"type": "column"})
+        sheet = ws.get_name()
+        chart.add_series({"name": texts.t("chart_categories"),
+                          "categories": [sheet, 3, 2, 6, 2], "values": [sheet, 3, 3, 6, 3],
+                          "data_labels": {"value": True, "num_format": "#,##0"}})
+        chart.set_title({"name": texts.t("chart_categories")})
+        chart.set_legend({"none": True})
+        chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True}})
+        ws.insert_chart(row, 0, chart, {"x_scale": 1.3, "y_scale": 1.1})
+        row += 18
+    reasons = typed.get("reasons")
+    if reasons is not None and len(reasons):
+        top = reasons[["label", "contacts"]].head(10).iloc[::-1].reset_index(drop=True)
+        book.table(ws, 9, 2, top, "samenvatting_redenen")
+        chart = book.book.add_chart({"type": "bar"})
+        sheet = ws.get_name()
+        chart.add_series({"name": texts.t("chart_top_reasons"),
+                          "categories": [sheet, 10, 2, 9 + len(top), 2],
+                          "values": [sheet, 10, 3, 9 + len(top), 3],
+                          "data_labels": {"value": True, "num_format": "#,##0"}})
+        chart.set_title({"name": texts.t("chart_top_reasons")})
+        chart.set_legend({"none": True})
+        chart.set_x_axis({"num_format": "#,##0"})
+        ws.insert_chart(row, 0, chart, {"x_scale": 1.3, "y_scale": 1.4})
+        row += 22
+    weekly = typed.get("channel_week")
+    if weekly is not None and len(weekly):
+        pivot = weekly.pivot_table(index="iso_week", columns="channel_label", values="contacts",
+                                   aggfunc="sum", fill_value=0).reset_index()
+        first = 23
+        ws.write_string(first - 1, 2, texts.t("chart_weekly"), f["bold"])
+        ws.write_string(first, 2, tabular.column("iso_week").headers[texts.lang], f["bold"])
+        for j, channel in enumerate(pivot.columns[1:], start=1):
+            ws.write_string(first, 2 + j, str(channel), f["bold"])
+        for i, values in enumerate(pivot.itertuples(index=False, name=None), start=1):
+            ws.write_string(first + i, 2, str(values[0]))
+            for j, value in enumerate(values[1:], start=1):
+                ws.write_number(first + i, 2 + j, int(value), f["int"])
+        chart = book.book.add_chart({"type": "line"})
+        sheet = ws.get_name()
+        for j, channel in enumerate(pivot.columns[1:], start=1):
+            chart.add_series({"name": str(channel),
+                              "categories": [sheet, first + 1, 2, first + len(pivot), 2],
+                              "values": [sheet, first + 1, 2 + j, first + len(pivot), 2 + j],
+                              "marker": {"type": "circle"}})
+        chart.set_title({"name": texts.t("chart_weekly")})
+        chart.set_y_axis({"num_format": "#,##0", "min": 0})
+        ws.insert_chart(row, 0, chart, {"x_scale": 1.5, "y_scale": 1.1})
+

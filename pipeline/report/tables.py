@@ -1,63 +1,155 @@
-"""The report's tables as CSV and Parquet (DuckDB COPY), for analysts and other tools.
+"""The report's tables as CSV and Parquet, for Excel, Power BI and other tools.
 
-Column names are English identifiers; coded values (channel, category, third-party type) stay
-codes. ``contacts`` holds one row per analysed contact with its masked question only.
+Every table is written from the same typed frame (:mod:`pipeline.report.tabular`): Dutch
+headers (or English with ``--lang en``), rounded values, whole numbers as whole numbers, a
+label beside every key (reason, theme, sub-reason, channel, third-party type), ISO week and
+month columns next to every date, and ``tables/README.md`` listing every column.
+``contacts`` holds one row per analysed contact with its masked question only.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from pipeline.report.figures import BASE, Figures
+from pipeline.report import tabular
+from pipeline.report.figures import Figures
+from pipeline.report.i18n import Texts
 
 EXPORTED = ["channels", "channel_week", "reasons", "sub_reasons", "reason_channel",
             "reason_week", "third_party_types", "parties", "symptoms", "symptoms_by_type",
             "sources", "source_errors", "auto_replies", "languages", "quality"]
+# Helper columns the figures keep for the HTML page, not for analysts.
+_DROP = {"reason_label_short", "drill_ids"}
 
 
-def _flat(frame: pd.DataFrame) -> pd.DataFrame:
-    """Lists (keywords, examples) become JSON text so CSV and Parquet hold the same thing."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object and out[column].map(lambda v: isinstance(v, list)).any():
-            out[column] = out[column].map(
-                lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v)
+def contacts(con: duckdb.DuckDBPyConnection, fig: Figures) -> pd.DataFrame:
+    """One row per analysed contact (auto-replies left out, as everywhere in the report) with
+    its theme, reason and sub-reason, tags, handling time and masked question."""
+    minutes = fig.assumptions.get("handling_minutes", {})
+    per_minute = float(fig.assumptions.get("cost_per_minute", 0.0))
+    default = sum(minutes.values()) / len(minutes) if minutes else 0.0
+    frame = pd.DataFrame({"channel": list(minutes), "minutes": list(minutes.values())})
+    con.register("_export_minutes", frame)
+    try:
+        return con.execute("""
+            SELECT c.contact_id, c.started_at, c.channel,
+                   coalesce(nullif(t.language, ''), c.language, 'unknown') AS language,
+                   coalesce(cr.theme_id, r.theme_id) AS theme_id, th.label AS theme_label,
+                   cr.reason_id, r.label AS reason_label,
+                   cr.sub_reason_id, s.label AS sub_reason_label,
+                   g.avoidable_category AS category,
+                   coalesce(g.avoidable_unsure, false) OR coalesce(g.third_party_unsure, false)
+                       AS is_unsure,
+                   g.decided_by,
+                   g.avoidable_category = 'voorkomen' AS is_avoidable,
+                   nullif(g.third_party_type, 'none') AS third_party_type, g.party,
+                   g.is_repeat,
+                   coalesce(m.minutes, ?) AS handling_minutes,
+                   coalesce(m.minutes, ?) * ? AS cost,
+                   t.question_text
+            FROM contacts c
+            LEFT JOIN contact_text t USING (contact_id)
+            LEFT JOIN contact_reasons cr USING (contact_id)
+            LEFT JOIN reasons r ON r.reason_id = cr.reason_id
+            LEFT JOIN themes th ON th.theme_id = coalesce(cr.theme_id, r.theme_id)
+            LEFT JOIN sub_reasons s ON s.sub_reason_id = cr.sub_reason_id
+            LEFT JOIN contact_tags g USING (contact_id)
+            LEFT JOIN _export_minutes m ON m.channel = c.channel
+            WHERE NOT coalesce(t.is_auto_reply, false)
+            ORDER BY c.started_at NULLS LAST, c.contact_id
+        """, [default, default, per_minute]).df()
+    finally:
+        con.unregister("_export_minutes")
+
+
+def labelled(frame: pd.DataFrame, texts: Texts, reason_labels: dict[str, str]) -> pd.DataFrame:
+    """Put a readable label right after each key that lacks one, and ISO week and month after
+    each date, so a pivot table needs no lookups."""
+    out = frame.drop(columns=[c for c in frame.columns if c in _DROP])
+
+    def insert_after(key: str, name: str, values) -> None:
+        nonlocal out
+        if key in out.columns and name not in out.columns:
+            out.insert(list(out.columns).index(key) + 1, name, values)
+
+    if "reason_key" in out.columns and "label" not in out.columns:
+        insert_after("reason_key", "reason_label",
+                     [reason_labels.get(k, texts.t("unassigned") if str(k).startswith("_") else k)
+                      for k in out["reason_key"]])
+    if "channel" in out.columns:
+        insert_after("channel", "channel_label", [texts.label("channel", c) for c in out["channel"]])
+    if "third_party_type" in out.columns:
+        insert_after("third_party_type", "third_party_label",
+                     [None if c is None or c != c else texts.label("third_party_type", c)
+                      for c in out["third_party_type"]])
+    if "measure" in out.columns:
+        out["measure"] = [_text_or_code(texts, m) for m in out["measure"]]
+    if "base" in out.columns:
+        out["base"] = [_text_or_code(texts, f"of_{b}") for b in out["base"]]
+    if "status" in out.columns:
+        insert_after("status", "status_label", [_STATUS.get(v, v) for v in out["status"]])
+    for column in ("label", "theme_label"):
+        if column in out.columns:
+            out[column] = [texts.t("unassigned") if isinstance(v, str) and v.startswith("_")
+                           else v for v in out[column]]
+    for date_column in ("week", "started_at"):
+        if date_column in out.columns and "iso_week" not in out.columns:
+            out = tabular.with_calendar(out, date_column)
     return out
 
 
-def _copy(con: duckdb.DuckDBPyConnection, select: str, stem: Path) -> list[Path]:
-    csv, parquet = stem.with_suffix(".csv"), stem.with_suffix(".parquet")
-    con.execute(f"COPY ({select}) TO '{_quote(csv)}' (FORMAT csv, HEADER true)")
-    con.execute(f"COPY ({select}) TO '{_quote(parquet)}' (FORMAT parquet)")
-    return [csv, parquet]
+_STATUS = {"ingested": "ingelezen", "error": "fout", "superseded": "vervangen",
+           "skipped": "overgeslagen"}
 
 
-def _quote(path: Path) -> str:
-    return str(path).replace("'", "''")
+def _text_or_code(texts: Texts, key: str) -> str:
+    try:
+        return texts.t(key)
+    except KeyError:
+        return key
 
 
-def export(con: duckdb.DuckDBPyConnection, fig: Figures, projects: pd.DataFrame,
-           folder: Path) -> list[Path]:
+def _key_value(value) -> str:
+    """Key figures as plain text: shares to four decimals, amounts to two, dates as ISO."""
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 1 else f"{value:.2f}"
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    return str(value)
+
+
+def frames(con: duckdb.DuckDBPyConnection, fig: Figures, projects: pd.DataFrame,
+           texts: Texts) -> dict[str, pd.DataFrame]:
+    """Every exported table, labelled and typed, by file stem."""
+    reasons = fig.tables["reasons"]
+    reason_labels = dict(zip(reasons["reason_key"], reasons["label"])) if len(reasons) else {}
+    raw = {name: fig.tables[name] for name in EXPORTED if name in fig.tables}
+    for name in ("themes", "reason_cause"):
+        if name in fig.tables:
+            raw[name] = fig.tables[name]
+    raw["projects"] = projects
+    raw["key_figures"] = pd.DataFrame(
+        {"figure": list(fig.key), "value": [_key_value(v) for v in fig.key.values()]})
+    raw["contacts"] = contacts(con, fig)
+    return {name: tabular.typed(labelled(frame, texts, reason_labels))
+            for name, frame in raw.items()}
+
+
+def export(typed: dict[str, pd.DataFrame], folder: Path, texts: Texts,
+           csv_dialect: str = "nl") -> list[Path]:
+    """Write every typed frame (see :func:`frames`) as CSV and Parquet, and the dictionary."""
+    style = tabular.dialect(csv_dialect)
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    frames = {name: fig.tables[name] for name in EXPORTED}
-    frames["projects"] = projects
-    frames["key_figures"] = pd.DataFrame(
-        {"figure": list(fig.key), "value": [str(v) for v in fig.key.values()]})
-    for name, frame in frames.items():
-        con.register("_report_export", _flat(frame))
-        try:
-            written += _copy(con, "SELECT * FROM _report_export", folder / name)
-        finally:
-            con.unregister("_report_export")
-    written += _copy(con, f"""
-        SELECT contact_id, channel, started_at, language, reason_key AS reason_id,
-               sub_reason_id, category,
-               is_avoidable, third_party_type, party, is_repeat, minutes AS handling_minutes,
-               cost, question_text
-        FROM {BASE} ORDER BY started_at, contact_id""", folder / "contacts")
+    for name, frame in typed.items():
+        written.append(tabular.write_csv(frame, folder / f"{name}.csv", style, texts.lang))
+        written.append(tabular.write_parquet(frame, folder / f"{name}.parquet"))
+    readme = folder / "README.md"
+    tabular.replace_file(readme, tabular.data_dictionary(
+        {name: list(frame.columns) for name, frame in typed.items()}, style, texts.lang
+    ).encode("utf-8"))
+    written.append(readme)
     return written

@@ -142,8 +142,10 @@ def test_figures_and_tables_reconcile_with_sql(written):
     per_channel = dict(con.execute(f"SELECT c.channel, count(*) {analysed} GROUP BY 1").fetchall())
     assert figures["channels"] == per_channel
     # The CSV tables say the same as the HTML.
-    with open(out / "tables" / "reasons.csv", encoding="utf-8") as handle:
-        rows = {row["reason_key"]: int(row["contacts"]) for row in csv.DictReader(handle)}
+    # (Dutch Excel dialect: ';', decimal comma, UTF-8 with BOM; Dutch headers.)
+    with open(out / "tables" / "reasons.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = {row["Reden-id"]: int(row["Contacten"])
+                for row in csv.DictReader(handle, delimiter=";")}
     assert rows == per_reason
     projects = pd.read_parquet(out / "tables" / "projects.parquet")
     assert projects["saving_year"].round(2).tolist() == [
