@@ -275,6 +275,26 @@ def status(db: DbOption = DEFAULT_DB) -> None:
 
 
 @app.command()
+def purge(
+    db: DbOption = DEFAULT_DB,
+    config_file: ConfigOption = None,
+    raw: Annotated[bool, typer.Option(
+        "--raw", help="Vervang alle ruwe tekst (berichten, onderwerpen, auteurs, bestandsnamen) "
+                      "door de gemaskeerde vorm. De analyse blijft zoals hij is.")] = False,
+) -> None:
+    """Verwijder persoonsgegevens uit de database zodra de analyse klaar is."""
+    def work():
+        from pipeline import nlp
+        from pipeline.nlp.purge import purge_raw
+
+        if not raw:
+            raise KlantvraagError("zeg wat er weg moet: gebruik `klantvraag purge --raw`")
+        with _opened(db, config_file) as (config, con):
+            return [purge_raw(con, nlp.hash_salt(config.nlp))]
+    _guard(work)
+
+
+@app.command()
 def sample(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the export into.")] = Path("data/sample"),
     size: Annotated[int, typer.Option("--size", min=1, help="Number of contacts to generate.")] = 1600,

@@ -89,3 +89,22 @@ def test_rerun_changes_nothing(finished_run):
     root, _, _, second, counts_after_first = finished_run
     assert second.exit_code == 0, second.output
     assert _counts(root / "k.duckdb") == counts_after_first
+
+
+def test_no_personal_data_in_any_output(finished_run):
+    """Every file a run writes (report, workbook, tables, taxonomy) is scanned by a detector
+    that shares no rule with the masker; the export is full of generated personal data."""
+    from tests.pii_scan import scan
+
+    root, *_ = finished_run
+    with duckdb.connect(str(root / "k.duckdb"), read_only=True) as con:
+        # Full names of the customers, as their own messages were signed (two words or more).
+        names = {a for (a,) in con.execute(
+            "SELECT DISTINCT author FROM messages WHERE role = 'customer' AND author LIKE '% %' "
+            "AND NOT regexp_matches(author, '[0-9@]')").fetchall() if len(a) >= 8}
+    assert len(names) > 20
+    outputs = [p for folder in ("reports", "models") for p in (root / folder).rglob("*")
+               if p.is_file() and p.suffix in (".html", ".xlsx", ".csv", ".parquet", ".md",
+                                                ".yaml", ".json")]
+    assert len(outputs) > 20
+    assert scan(outputs, names) == {}

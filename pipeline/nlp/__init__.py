@@ -32,14 +32,14 @@ def run(con, config: NlpConfig, *, workers: int | None = None, chunk_size: int =
     workers: processes for cleaning and lemmas (default: the CPUs available, at most 4; runs
     under PARALLEL_MIN_CONTACTS contacts stay in this process)."""
     from pipeline import store
-    from pipeline.nlp import parallel, rules
+    from pipeline.nlp import parallel
     from pipeline.nlp.frame import OUTPUT_COLUMNS, add_languages, finish, lemma_maker
 
     n_contacts = con.execute("SELECT count(*) FROM contacts").fetchone()[0]
     if not n_contacts:
         raise StageInputMissing("the database holds no contacts yet",
                                 hint="run `klantvraag ingest EXPORT` first")
-    salt = f"{rules.resources_version()}|{LEMMA_VERSION}|{config.question_turns}"
+    salt = hash_salt(config)
     with store.Run(con, "prepare", dataclasses.asdict(config)) as run_record:
         todo = con.execute(_HASH_SQL, [salt]).df()
         n_workers = workers if workers is not None else parallel.default_workers()
@@ -94,10 +94,16 @@ def _chunks(con, todo: pd.DataFrame, size: int) -> Iterator[tuple[pd.DataFrame, 
         yield part, messages
 
 
+def hash_salt(config: NlpConfig) -> str:
+    """What besides the messages a prepared row depends on: rules, code version, settings."""
+    from pipeline.nlp import rules
+
+    return f"{rules.resources_version()}|{LEMMA_VERSION}|{config.question_turns}"
+
+
 # Hash of what a contact's row depends on: its channel, subject and messages, plus `salt`
-# (rules' version, code version, settings). Only rows whose hash differs are returned.
-_HASH_SQL = """
-WITH h AS (
+# (rules' version, code version, settings), for every contact.
+CONTACT_HASHES_SQL = """
     SELECT c.contact_id, c.channel, c.subject,
            sha256(? || chr(29) || c.channel || chr(29) || coalesce(c.subject, '') || chr(29) ||
                   coalesce(string_agg(m.role || chr(31) || coalesce(m.author, '') || chr(31) ||
@@ -105,7 +111,10 @@ WITH h AS (
                            m.text, chr(30) ORDER BY m.seq), '')) AS input_hash
     FROM contacts c LEFT JOIN messages m ON m.contact_id = c.contact_id
     GROUP BY c.contact_id, c.channel, c.subject
-)
+"""
+# Only the contacts whose hash differs from their prepared row's.
+_HASH_SQL = f"""
+WITH h AS ({CONTACT_HASHES_SQL})
 SELECT h.* FROM h LEFT JOIN contact_text t ON t.contact_id = h.contact_id
 WHERE t.input_hash IS DISTINCT FROM h.input_hash
 ORDER BY h.contact_id

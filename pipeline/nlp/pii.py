@@ -19,7 +19,7 @@ from pipeline.nlp import names as name_finder
 from pipeline.nlp import rules
 
 PLACEHOLDER = re.compile(r"\[(EMAIL|URL|IBAN|TRACKINGCODE|ORDERNUMMER|BSN|TELEFOON|POSTCODE_HUISNR|"
-                         r"ADRES|GEBOORTEDATUM|NAAM)\]")
+                         r"ADRES|GEBOORTEDATUM|NAAM|KAARTNUMMER|KENTEKEN|NUMMER)\]")
 _DATE = re.compile(r"^\d{1,2}[-/.]\d{1,2}[-/.](?:\d{2}|\d{4})$")
 _SEPARATORS = re.compile(r"[ \t.\-/()]")
 _DIGIT = re.compile(r"\d")
@@ -68,8 +68,16 @@ def not_date(value: str) -> bool:
     return not _DATE.match(value.strip())
 
 
+def plate_valid(value: str) -> bool:
+    """A registration plate after 'kenteken': six letters and digits, both kinds present."""
+    compact = re.sub(r"[\s-]", "", value)
+    return (len(compact) == 6 and any(c.isdigit() for c in compact)
+            and any(c.isalpha() for c in compact))
+
+
 VALIDATORS: dict[str, Callable[[str], bool]] = {
-    "iban": iban_valid, "bsn": bsn_valid, "phone": phone_valid, "not_date": not_date}
+    "iban": iban_valid, "bsn": bsn_valid, "phone": phone_valid, "not_date": not_date,
+    "plate": plate_valid}
 
 
 @dataclass(frozen=True)
