@@ -30,7 +30,7 @@ CATEGORIES = ("voorkomen", "verschuiven", "automatiseren", "waardevol")
 # (table in the export, sheet title text id); a table absent from the export is skipped.
 SHEETS = [("themes", "sheet_themes"), ("reasons", "sec_reasons"),
           ("sub_reasons", "sheet_sub_reasons"), ("projects", "sec_projects"),
-          ("reason_channel", "sheet_reason_channel"), ("third_party_types", "sec_third"),
+          ("reason_channel", "sheet_reason_channel"), ("reason_cause", "sheet_reason_cause"), ("third_party_types", "sec_third"),
           ("parties", "parties_title"), ("symptoms", "sheet_symptoms"),
           ("channels", "sheet_channels"), ("channel_week", "sheet_channel_week"),
           ("languages", "sheet_languages"), ("quality", "sec_quality"),
