@@ -11,17 +11,14 @@ from pipeline.errors import InputFileError
 from pipeline.ingest.identity import customer_key, stable_id
 from pipeline.ingest.mapping import Mapping, build_tables, get_path, matches, resolve
 from pipeline.ingest.records import Contact, Context, Message, Parsed
-from pipeline.ingest.text import html_to_text, looks_like_html, parse_timestamp
+from pipeline.ingest.text import file_text, html_to_text, looks_like_html, parse_timestamp
 
 FORMAT_NAMES = {"json": "chat_json", "jsonl": "chat_jsonl", "csv": "chat_csv"}
 
 
 def load_json(data: bytes, ctx: Context) -> Any:
     try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"not UTF-8 text (byte {exc.start})", path=ctx.path,
-                             where=f"byte {exc.start}") from None
+        return json.loads(file_text(data, ctx.path))
     except json.JSONDecodeError as exc:
         raise InputFileError(f"invalid JSON: {exc.msg}", path=ctx.path,
                              where=f"line {exc.lineno}, column {exc.colno}") from None
@@ -29,11 +26,7 @@ def load_json(data: bytes, ctx: Context) -> Any:
 
 def load_jsonl(data: bytes, ctx: Context) -> list[tuple[int, Any]]:
     items = []
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"not UTF-8 text (byte {exc.start})", path=ctx.path,
-                             where=f"byte {exc.start}") from None
+    text = file_text(data, ctx.path)
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -46,10 +39,7 @@ def load_jsonl(data: bytes, ctx: Context) -> list[tuple[int, Any]]:
 
 
 def load_csv(data: bytes, ctx: Context) -> tuple[list[str], list[tuple[int, dict]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+    text = file_text(data, ctx.path)
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")

@@ -8,6 +8,7 @@ from typing import Any
 from pipeline.errors import InputFileError
 from pipeline.ingest import call, chat, email, whatsapp
 from pipeline.ingest.records import Context, Parsed
+from pipeline.ingest.text import bom_encoding, utf16_without_bom
 
 _SRT = re.compile(r"^\s*\d+\s*\r?\n\s*\d{1,2}:\d{2}:\d{2},\d{3}\s*-->", re.MULTILINE)
 _CONTROL = bytes([*range(9), *range(14, 32)])
@@ -34,6 +35,15 @@ def guess_format(name: str) -> str:
     return FORMAT_OF_KIND.get(kind, kind) if kind else (extension(name).lstrip(".") or "unknown")
 
 
+def _utf8_head(data: bytes) -> bytes:
+    """The first 4 KiB as UTF-8 bytes when the file is UTF-16/32 text (Excel's 'Unicode-tekst'),
+    so the checks below see its characters rather than its NUL bytes."""
+    wide = bom_encoding(data) or utf16_without_bom(data)
+    if wide in (None, "utf-8-sig"):
+        return data[:4096]
+    return data[:8192].decode(wide, errors="ignore")[:4096].encode("utf-8")
+
+
 def _is_binary(data: bytes) -> bool:
     head = data[:4096]
     if b"\x00" in head:
@@ -46,12 +56,13 @@ def detect(name: str, data: bytes, ctx: Context) -> str:
     """One of eml, mbox, json, jsonl, csv, whatsapp, transcript_txt, webvtt, srt."""
     if not data.strip():
         raise InputFileError("empty file", path=ctx.path)
-    if _is_binary(data):
+    head = _utf8_head(data)
+    if _is_binary(head):
         raise InputFileError("binary data, not a text export", path=ctx.path, where="byte 0",
                              hint=UNSUPPORTED_HINTS.get(extension(name), "is this file part of the export?"))
     ext = extension(name)
     kind = _EXT_KIND.get(ext)
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if kind in ("eml", "mbox"):
         return "mbox" if head.startswith(b"From ") and kind == "mbox" else kind
     if kind:
