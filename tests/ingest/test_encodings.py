@@ -62,7 +62,7 @@ def test_file_text_names_the_file_when_nothing_decodes(monkeypatch):
                                            ("utf-8", codecs.BOM_UTF8)])
 def test_chat_csv_and_transcript_in_other_encodings(ctx_factory, encoding, bom):
     rows = ("conversation_id,timestamp,sender_type,sender_name,customer_id,message\r\n"
-            "c-1,2026-08-12T10:00:00,customer,José,K1,"Ik heb € 12,50 te veel betaald"\r\n"
+            "c-1,2026-08-12T10:00:00,customer,José,K1,\"Ik heb € 12,50 te veel betaald\"\r\n"
             "c-1,2026-08-12T10:01:00,agent,Sanne,K1,Dat zoek ik uit – één moment\r\n")
     parsed = parse_file(bom + rows.encode(encoding), ctx_factory("chat.csv"))
     assert [m.text for m in parsed.messages] == ["Ik heb € 12,50 te veel betaald",
