@@ -11,7 +11,7 @@ from pipeline.errors import InputFileError
 from pipeline.ingest.identity import customer_key, stable_id
 from pipeline.ingest.mapping import Mapping, build_tables, get_path, matches, resolve
 from pipeline.ingest.records import Contact, Context, Message, Parsed
-from pipeline.ingest.text import file_text, html_to_text, looks_like_html, parse_timestamp
+from pipeline.ingest.text import csv_dialect, file_text, html_to_text, looks_like_html, parse_timestamp
 
 FORMAT_NAMES = {"json": "chat_json", "jsonl": "chat_jsonl", "csv": "chat_csv"}
 
@@ -40,11 +40,7 @@ def load_jsonl(data: bytes, ctx: Context) -> list[tuple[int, Any]]:
 
 def load_csv(data: bytes, ctx: Context) -> tuple[list[str], list[tuple[int, dict]]]:
     text = file_text(data, ctx.path)
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+    dialect = csv_dialect(text)
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     rows = []
     try:
@@ -54,6 +50,11 @@ def load_csv(data: bytes, ctx: Context) -> tuple[list[str], list[tuple[int, dict
         raise InputFileError(f"invalid CSV: {exc}", path=ctx.path,
                              where=f"line {reader.line_num}") from None
     return [c.strip() for c in reader.fieldnames or []], rows
+
+
+def fitting_mapping(kind: str, shape: Any, ctx: Context) -> Mapping | None:
+    """The first mapping whose detect rules fit (auto-detection), or None."""
+    return next((m for m in ctx.mappings if kind in m.formats and _fits(m, kind, shape)), None)
 
 
 def choose_mapping(kind: str, shape: Any, ctx: Context) -> Mapping:
@@ -99,6 +100,7 @@ def _describe(shape: Any) -> str:
 
 
 def parse_chat(data: bytes, kind: str, ctx: Context, document: Any = None) -> Parsed:
+    """``document``: the already loaded JSON document or, for CSV, ``load_csv``'s result."""
     if kind == "json":
         document = load_json(data, ctx) if document is None else document
         mapping = choose_mapping("json", document, ctx)
@@ -116,7 +118,7 @@ def parse_chat(data: bytes, kind: str, ctx: Context, document: Any = None) -> Pa
         located = [(f"line {n}", item) for n, item in lines]
         tables = {}
     else:
-        columns, rows = load_csv(data, ctx)
+        columns, rows = load_csv(data, ctx) if document is None else document
         mapping = choose_mapping("csv", columns, ctx)
         grouped: dict[str, tuple[int, dict]] = {}
         for line, row in rows:

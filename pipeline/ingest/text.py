@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import csv
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -143,6 +144,24 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
     if decoded is None:
         return data.decode(codec, errors="replace"), True
     return decoded.text, True
+
+
+def csv_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    """The CSV dialect of an export: the delimiter that splits its header line most (Dutch Excel
+    writes ';', 'Unicode-tekst' a tab); csv.Sniffer only when the header has none of them.
+    The sniffer alone picks ',' from commas inside a quoted Dutch sentence."""
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (";", "\t", ",", "|")}
+    delimiter = max(counts, key=counts.get)
+    if counts[delimiter]:
+        class Export(csv.excel):
+            pass
+        Export.delimiter = delimiter
+        return Export
+    try:
+        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+    except csv.Error:
+        return csv.excel
 
 
 def to_local(moment: datetime | None) -> datetime | None:
