@@ -46,7 +46,7 @@ def read_tnef(payload: bytes) -> TnefContent:
     except ValueError as exc:
         raise TnefUnreadable(f"winmail.dat is not TNEF ({exc})") from None
     except Exception as exc:    # struct.error, IndexError: a truncated file
-        raise TnefUnreadable(f"winmail.dat is damaged ({type(exc).__name__})") from None
+        raise TnefUnreadable(f"winmail.dat is damaged or cut off ({exc})") from None
     content = TnefContent(attachments=[
         Attachment(_name(a), None, len(a.data or b"")) for a in tnef.attachments])
     if tnef.body:

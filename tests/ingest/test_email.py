@@ -130,7 +130,7 @@ def test_tnef_with_only_an_rtf_body_is_an_error_naming_the_reason(ctx_factory):
 def test_damaged_tnef_next_to_a_text_part_keeps_the_text_and_the_reason(ctx_factory):
     [mail] = parse_eml((OUTLOOK / "winmail_damaged_with_text.eml").read_bytes(), ctx_factory("d.eml"))
     assert mail.text == "Mijn pakket is niet aangekomen, bestelling 4711."
-    assert "too short to be TNEF" in mail.meta["tnef_unreadable"]
+    assert "damaged or cut off" in mail.meta["tnef_unreadable"]
 
 
 def test_tnef_error_is_recorded_on_the_source_in_a_run(con, config):
@@ -140,3 +140,12 @@ def test_tnef_error_is_recorded_on_the_source_in_a_run(con, config):
     status, error = con.execute("SELECT status, error FROM sources").fetchone()
     assert status == "error" and "only as RTF" in error
     assert con.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("payload, reason", [(b"PK\x03\x04 not tnef at all", "not TNEF"),
+                                             (b"\x78\x9f", "too short")])
+def test_read_tnef_names_why_it_cannot(payload, reason):
+    from pipeline.ingest.tnef import TnefUnreadable, read_tnef
+
+    with pytest.raises(TnefUnreadable, match=reason):
+        read_tnef(payload)
