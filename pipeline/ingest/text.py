@@ -171,8 +171,16 @@ def to_local(moment: datetime | None) -> datetime | None:
     return moment.astimezone(LOCAL_TZ).replace(tzinfo=None)
 
 
-def parse_timestamp(value, kind: str = "iso") -> datetime | None:
-    """ISO 8601 strings (with or without zone) or unix seconds/milliseconds -> local naive."""
+def in_zone(moment: datetime | None, zone: str | None) -> datetime | None:
+    """A naive time that an export wrote in ``zone`` -> local naive (aware ones: converted)."""
+    if moment is not None and moment.tzinfo is None and zone:
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    return to_local(moment)
+
+
+def parse_timestamp(value, kind: str = "iso", naive_zone: str | None = None) -> datetime | None:
+    """ISO 8601 strings (with or without zone) or unix seconds/milliseconds -> local naive.
+    ``naive_zone``: the zone of ISO times without an offset (default: already local)."""
     if value is None or value == "":
         return None
     if kind == "unix" or isinstance(value, (int, float)):
@@ -183,4 +191,4 @@ def parse_timestamp(value, kind: str = "iso") -> datetime | None:
     text = str(value).strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
-    return to_local(datetime.fromisoformat(text))
+    return in_zone(datetime.fromisoformat(text), naive_zone)
