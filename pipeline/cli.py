@@ -140,14 +140,19 @@ def _report(con, config: Config, out: Optional[Path], lang: Optional[str]) -> Su
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(
-        help="Export files, folders or .zip archives: .eml, .mbox, chat JSON/JSONL/CSV, "
-             "WhatsApp .txt, call transcripts (.txt, .vtt, .srt, speech-to-text .json).")],
+        help="Export files, folders or .zip archives: .eml, .mbox, chat JSON/JSONL/CSV, CRM "
+             "spreadsheets (.xlsx, .ods, CSV), WhatsApp .txt, call transcripts (.txt, .vtt, .srt, "
+             "speech-to-text .json).")],
     db: DbOption = DEFAULT_DB,
     config_file: ConfigOption = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Stop at the first file that cannot be read (default: record it and go on).")] = False,
 ) -> None:
-    """Read an export into the database. Files already ingested are skipped; a changed file is re-read."""
+    """Read an export into the database. Files already ingested are skipped; a changed file is re-read.
+
+    Check first what would be read with `klantvraag inspect EXPORT`. An export shape that is not
+    recognised gets a small mapping file: see docs/mapping.md (also online in the repository).
+    """
     def work():
         with _opened(db, config_file) as (config, con):
             config.ingest.strict = config.ingest.strict or strict
