@@ -150,8 +150,7 @@ def ingest(
 ) -> None:
     """Read an export into the database. Files already ingested are skipped; a changed file is re-read.
 
-    Check first what would be read with `klantvraag inspect EXPORT`. An export shape that is not
-    recognised gets a small mapping file: see docs/mapping.md (also online in the repository).
+    Check first with `klantvraag inspect EXPORT`; an unrecognised shape needs a mapping: docs/mapping.md
     """
     def work():
         with _opened(db, config_file) as (config, con):
