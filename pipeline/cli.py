@@ -160,6 +160,28 @@ def ingest(
 
 
 @app.command()
+def inspect(
+    paths: Annotated[list[Path], typer.Argument(
+        help="Exportbestanden, mappen of .zip-archieven, zoals bij `klantvraag ingest`.")],
+    config_file: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Schrijf het overzicht als JSON (voor scripts) in plaats van tabellen.")] = False,
+) -> None:
+    """Bekijk wat `ingest` van een export zou maken, zonder iets op te slaan: per bestand als wat het
+    herkend is (of waarom niet, en welke bekende vorm het dichtst bij komt), hoeveel contacten en
+    berichten, welke velden waarvoor gebruikt worden, kanalen, rollen, periode en overgeslagen bestanden."""
+    def work():
+        from pipeline.ingest.inspect import inspect_paths, summaries
+
+        report = inspect_paths(paths, load_config(config_file).ingest)
+        if as_json:
+            print(report.to_json())
+            return []
+        return summaries(report)
+    _guard(work)
+
+
+@app.command()
 def prepare(db: DbOption = DEFAULT_DB, config_file: ConfigOption = None) -> None:
     """Clean the messages: strip quotes, signatures and greetings, mask personal data, detect language."""
     def work():

@@ -76,8 +76,8 @@ def choose_mapping(kind: str, shape: Any, ctx: Context) -> Mapping:
     raise InputFileError(
         f"no chat mapping fits this {kind} shape ({_describe(shape)})", path=ctx.path,
         where="header" if kind == "csv" else "top level",
-        hint="write a mapping file (see pipeline/resources/ingest/chat_mappings) and list it in "
-             "ingest.chat_mapping_files, or set ingest.chat_mapping")
+        hint="write a mapping file (docs/mapping.md; `klantvraag inspect` shows the closest shape) "
+             "and list it in ingest.chat_mapping_files, or set ingest.chat_mapping")
 
 
 def _fits(mapping: Mapping, kind: str, shape: Any) -> bool:
@@ -102,8 +102,12 @@ def _fits(mapping: Mapping, kind: str, shape: Any) -> bool:
 def _describe(shape: Any) -> str:
     if isinstance(shape, dict):
         return "keys: " + ", ".join(list(shape)[:8])
-    if isinstance(shape, list):
+    if isinstance(shape, list) and all(isinstance(c, str) for c in shape):
         return "columns: " + ", ".join(shape[:8])
+    if isinstance(shape, list):           # a top-level JSON array (document: array)
+        first = shape[0] if shape else None
+        keys = ", ".join(list(first)[:8]) if isinstance(first, dict) else type(first).__name__
+        return f"a top-level array of {len(shape)}; first item: {keys}"
     return type(shape).__name__
 
 
@@ -137,10 +141,38 @@ def parse_chat(data: bytes, kind: str, ctx: Context, document: Any = None) -> Pa
             grouped[key][1]["rows"].append(row)
         located = list(grouped.values())
     joined = read_messages_file(mapping, ctx) if mapping.messages_file else None
-    parsed = Parsed(format=FORMAT_NAMES[kind])
+    parsed = Parsed(format=FORMAT_NAMES[kind], recognised_as=f"mapping {mapping.id}",
+                    fields=mapped_fields(mapping))
     for where, item in located:
         _conversation(item, mapping, tables, ctx, where, parsed, joined)
     return parsed
+
+
+def mapped_fields(mapping: Mapping) -> dict[str, str]:
+    """Our field -> where the mapping reads it (for `klantvraag inspect`)."""
+    def show(spec: Any) -> str:
+        if isinstance(spec, list):
+            return " | ".join(show(s) for s in spec)
+        if isinstance(spec, dict):
+            if "const" in spec:
+                return f"vast: {spec['const']}"
+            if "if" in spec:
+                return f"{spec['if']} ? {spec['then']} : {spec['else']}"
+            if "lookup" in spec:
+                return f"{spec['lookup']}[{spec['by']}].{spec['field']}"
+            return ", ".join(f"{k}: {show(v)}" for k, v in spec.items() if k != "values")
+        return str(spec)
+
+    fields = {f"contact.{k}": show(v) for k, v in mapping.conversation.items()}
+    fields.update({f"bericht.{k}": show(v) for k, v in mapping.message.items()})
+    if isinstance(mapping.first_message, dict):
+        fields["openingsbericht"] = show(mapping.first_message["text"])
+    elif mapping.first_message:
+        fields["openingsbericht"] = mapping.first_message
+    if mapping.messages_file:
+        fields["berichten"] = f"{mapping.messages_file['file']} ({mapping.messages_file['key']})"
+    fields["kanaal"] = show(mapping.channel.get("field") or mapping.channel)
+    return fields
 
 
 def _conversations(document: Any, mapping: Mapping, ctx: Context) -> list[tuple[str, Any]]:

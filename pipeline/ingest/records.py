@@ -58,6 +58,9 @@ class Parsed:
     messages: list[Message] = field(default_factory=list)
     # E-mails are threaded across files after parsing; until then they wait here.
     mails: list[Any] = field(default_factory=list)
+    # For `klantvraag inspect`: what the file was recognised as and which field fed what.
+    recognised_as: str | None = None            # e.g. "mapping generic", "sheet 'Contacten'"
+    fields: dict[str, str] = field(default_factory=dict)   # our field -> the export's field
 
 
 ROLES = ("customer", "agent", "bot", "system")

@@ -259,6 +259,8 @@ def parse_rows(header: list[Any], rows: list[tuple[int, list[Any]]], ctx: Contex
     """Append the contacts and messages of ``rows`` (numbered as the user sees them)."""
     columns = recognise(header, rules)
     col = columns.get
+    parsed.fields = {field: _text(header[index]) for field, index in columns.items()}
+    parsed.recognised_as = f"CRM-sheet '{sheet}'" if sheet else "CRM-tabel"
     dates = _Dates(rules, ctx)
     groups: dict[str, list[tuple[int, list[Any]]]] = {}
     for number, row in rows:
