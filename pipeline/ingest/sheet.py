@@ -206,8 +206,8 @@ class _Dates:
 
     def __call__(self, value: Any, clock: Any, where: str) -> datetime | None:
         moment = self._date(value, where)
-        if moment is None:
-            return None
+        if moment is None or clock in (None, ""):
+            return moment
         extra = self._time(clock)
         if extra is not None and moment.time() == time(0, 0):
             moment = datetime.combine(moment.date(), extra)
@@ -274,10 +274,11 @@ def parse_rows(header: list[Any], rows: list[tuple[int, list[Any]]], ctx: Contex
         contact_id = stable_id("sheet", external_id) if not key.startswith("#") else \
             stable_id("sheet", ctx.source_id, sheet, first_number)
         messages: list[Message] = []
-        subject = customer = raw_channel = None
+        subject = customer = raw_channel = first_time = None
         for number, row in group:
             spot = f"{where} {number}"
             sent_at = dates(_cell(row, col("date")), _cell(row, col("time")), spot)
+            first_time = first_time or sent_at
             subject = subject or _text(_cell(row, col("subject"))) or None
             customer = customer or _text(_cell(row, col("customer"))) or None
             raw_channel = raw_channel or _text(_cell(row, col("channel"))) or None
@@ -312,8 +313,6 @@ def parse_rows(header: list[Any], rows: list[tuple[int, list[Any]]], ctx: Contex
             meta["kanaal"] = raw_channel
         if channel is None:
             meta["channel_assumed"] = True
-        first_time = dates(_cell(group[0][1], col("date")), _cell(group[0][1], col("time")),
-                           f"{where} {first_number}")
         parsed.contacts.append(Contact(
             contact_id=contact_id, external_id=external_id, channel=channel or rules.default_channel,
             format=parsed.format, started_at=min(times) if times else first_time,

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import html2text
 
+from pipeline.errors import InputFileError
+
 # Contact-centre exports are read in the organisation's local time; aware timestamps are converted
 # to it and stored naive, so e-mail, chat and call times line up.
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
@@ -121,8 +123,6 @@ def file_text(data: bytes, path: str) -> str:
     """A text export's content whatever its encoding; an InputFileError when it is not text."""
     decoded = decode_text(data)
     if decoded is None:
-        from pipeline.errors import InputFileError
-
         raise InputFileError("not text in any known encoding", path=path, where="byte 0",
                              hint="save the export as UTF-8 text (or CSV UTF-8 in Excel)")
     return decoded.text
