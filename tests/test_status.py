@@ -35,3 +35,15 @@ def test_no_block_when_every_contact_has_customer_text(con, config):
     ingest.run(con, [SHEETS / "berichten_per_regel.csv"], config.ingest)
     assert contacts_without_customer_text(con) == []
     assert "Contacten zonder klanttekst" not in {s.title for s in summaries(con, "x")}
+
+
+def test_rows_and_conversations_without_any_text_are_kept_and_named(con, config, tmp_path):
+    sheet = tmp_path / "leeg.csv"
+    sheet.write_text("Datum;Onderwerp;Vraag;Antwoord\n03-09-2026;Terugbelverzoek;;\n"
+                     "04-09-2026;Pakket;Waar is mijn pakket?;Onderweg\n")
+    chat = tmp_path / "chat.json"
+    chat.write_text('{"conversations": [{"id": "c-1", "messages": [{"from": "customer", "text": " "}]}]}')
+    ingest.run(con, [sheet, chat], config.ingest)
+    assert con.execute("SELECT count(*) FROM contacts").fetchone()[0] == 3
+    found = {(c.external_id, c.reason) for c in contacts_without_customer_text(con)}
+    assert found == {("leeg.csv#2", "klantbericht zonder tekst"), ("c-1", "klantbericht zonder tekst")}

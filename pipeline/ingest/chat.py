@@ -12,7 +12,7 @@ from pipeline.errors import InputFileError
 from pipeline.ingest.identity import customer_key, stable_id
 from pipeline.ingest.joined import joined_by, read_messages_file
 from pipeline.ingest.mapping import Mapping, build_tables, get_path, matches, resolve, role_rule
-from pipeline.ingest.records import Contact, Context, Message, Parsed
+from pipeline.ingest.records import Contact, Context, Message, Parsed, empty_customer_turn
 from pipeline.ingest.text import (csv_dialect, file_text, html_to_text, in_zone, looks_like_html,
                                   parse_timestamp)
 
@@ -251,6 +251,8 @@ def _conversation(item: Any, mapping: Mapping, tables: dict, ctx: Context, where
             message_id=stable_id("chat", mapping.name, external_id, own_id if own_id is not None else f"#{index}"),
             contact_id=contact_id, seq=len(messages), role=role, sent_at=when,
             author=_str(author), text=text.strip(), source_id=ctx.source_id))
+    if not messages:
+        messages.append(empty_customer_turn(contact_id, ctx.source_id, started_at))
     times = [m.sent_at for m in messages if m.sent_at is not None]
     meta = {"mapping": mapping.id}
     for key, spec in mapping.conversation.items():

@@ -19,7 +19,7 @@ from typing import Any
 
 from pipeline.errors import InputFileError, ResourceError
 from pipeline.ingest.identity import customer_key, stable_id
-from pipeline.ingest.records import ROLES, Contact, Context, Message, Parsed
+from pipeline.ingest.records import ROLES, Contact, Context, Message, Parsed, empty_customer_turn
 from pipeline.ingest.text import maybe_html, parse_timestamp
 
 SHEET_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
@@ -304,6 +304,8 @@ def parse_rows(header: list[Any], rows: list[tuple[int, list[Any]]], ctx: Contex
                     message_id=stable_id("sheet", contact_id, number, role),
                     contact_id=contact_id, seq=len(messages), role=role, sent_at=when,
                     author=author, text=text, source_id=ctx.source_id))
+        if not messages:
+            messages.append(empty_customer_turn(contact_id, ctx.source_id, first_time))
         times = [m.sent_at for m in messages if m.sent_at is not None]
         channel = rules.channels.get(normalise(raw_channel)) if raw_channel else None
         meta: dict[str, Any] = {}
