@@ -92,8 +92,9 @@ def detect(name: str, data: bytes, ctx: Context) -> str:
     if ext in ("", ".txt", ".text", ".transcript"):
         return "transcript_txt"
     raise InputFileError(f"unrecognised file type '{ext}'", path=ctx.path,
-                         hint="klantvraag reads .eml, .mbox, chat .json/.jsonl/.csv, WhatsApp .txt, "
-                              ".txt/.vtt/.srt transcripts and speech-to-text .json")
+                         hint="klantvraag reads .eml, .mbox, chat .json/.jsonl/.csv, spreadsheets "
+                              "(.xlsx, .ods, CSV), WhatsApp .txt, .txt/.vtt/.srt transcripts and "
+                              "speech-to-text .json")
 
 
 def _is_crm_table(text: str) -> bool:
