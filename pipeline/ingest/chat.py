@@ -41,18 +41,39 @@ def load_jsonl(data: bytes, ctx: Context) -> list[tuple[int, Any]]:
     return items
 
 
-def load_csv(data: bytes, ctx: Context) -> tuple[list[str], list[tuple[int, dict]]]:
+def read_csv_rows(data: bytes, ctx: Context) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of every non-empty row, the header included."""
     text = file_text(data, ctx.path)
-    dialect = csv_dialect(text)
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    reader = csv.reader(io.StringIO(text), dialect=csv_dialect(text))
     rows = []
     try:
         for row in reader:
-            rows.append((reader.line_num, row))
+            if row:
+                rows.append((reader.line_num, row))
     except csv.Error as exc:
         raise InputFileError(f"invalid CSV: {exc}", path=ctx.path,
                              where=f"line {reader.line_num}") from None
-    return [c.strip() for c in reader.fieldnames or []], rows
+    return rows
+
+
+def load_csv(data: bytes, ctx: Context, table: list[tuple[int, list[str]]] | None = None
+             ) -> tuple[list[str], list[tuple[int, dict]]]:
+    """The header (stripped) and each row as {header: cell}, like csv.DictReader: surplus cells
+    under None, missing ones None. ``table``: :func:`read_csv_rows`' result when already read."""
+    table = read_csv_rows(data, ctx) if table is None else table
+    if not table:
+        return [], []
+    header = table[0][1]
+    width = len(header)
+    rows = []
+    for line, cells in table[1:]:
+        row: dict[Any, Any] = dict(zip(header, cells))
+        if len(cells) > width:
+            row[None] = cells[width:]
+        for name in header[len(cells):]:
+            row[name] = None
+        rows.append((line, row))
+    return [c.strip() for c in header], rows
 
 
 def fitting_mapping(kind: str, shape: Any, ctx: Context) -> Mapping | None:

@@ -131,11 +131,8 @@ def parse_file(data: bytes, ctx: Context) -> Parsed:
 
 def parse_csv(data: bytes, ctx: Context) -> Parsed:
     """A chat mapping that fits (or the one configured) first; else a CRM sheet by its headers."""
-    columns, rows = chat.load_csv(data, ctx)
+    table = chat.read_csv_rows(data, ctx)
+    columns, rows = chat.load_csv(data, ctx, table)
     if ctx.chat_mapping == "auto" and chat.fitting_mapping("csv", columns, ctx) is None:
-        rules = sheet.load_sheet_rules()
-        if not sheet.is_crm_sheet(sheet.recognise(columns, rules)):
-            raise sheet.no_question_column(ctx, ", ".join(columns[:10]), rules)
-        return sheet.parse_csv_table(columns, [(line, list(row.values())[:len(columns)])
-                                               for line, row in rows], ctx)
+        return sheet.parse_csv_table(table, ctx)
     return chat.parse_chat(data, "csv", ctx, (columns, rows))

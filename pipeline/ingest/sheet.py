@@ -27,6 +27,7 @@ FIELDS = ("id", "subject", "question", "answer", "date", "time", "channel", "cus
 CHANNELS = ("email", "chat", "call")
 _ORIGIN = "pipeline/resources/ingest/sheet_columns.yaml"
 _NOISE = re.compile(r"[\s._\-/:#()]+")
+EXCEL_EPOCH = datetime(1899, 12, 30)   # day 0 of Excel's serial dates (1900 system)
 HEADER_ROWS = 10          # a workbook may have a title or an empty row above its header
 
 
@@ -156,14 +157,18 @@ def parse_workbook(data: bytes, ctx: Context, fmt: str = "sheet_xlsx") -> Parsed
     return parsed
 
 
-def parse_csv_table(header: list[str], rows: list[tuple[int, list[Any]]], ctx: Context) -> Parsed:
+def parse_csv_table(table: list[tuple[int, list[Any]]], ctx: Context) -> Parsed:
+    """A CSV export's (line, cells) rows; its header may sit below a title line."""
     rules = load_sheet_rules()
+    at = _header_row([cells for _, cells in table], rules) if table else 0
+    header = table[at][1] if table else []
     if not is_crm_sheet(recognise(header, rules)):
-        raise no_question_column(ctx, _headers_text(header), rules)
+        raise no_question_column(ctx, _headers_text(table[0][1] if table else []), rules)
     parsed = Parsed(format="sheet_csv")
-    parse_rows(header, rows, ctx, parsed, rules, sheet=None, where="line")
+    parse_rows(header, table[at + 1:], ctx, parsed, rules, sheet=None, where="line")
     if not parsed.contacts:
-        raise InputFileError("no rows under the header", path=ctx.path, where="line 2")
+        raise InputFileError("no rows under the header", path=ctx.path,
+                             where=f"line {table[at][0] + 1}")
     return parsed
 
 
@@ -220,6 +225,8 @@ class _Dates:
             return value.replace(tzinfo=None) if value.tzinfo is None else parse_timestamp(value.isoformat())
         if isinstance(value, date):
             return datetime.combine(value, time(0, 0))
+        if isinstance(value, (int, float)) and 1 <= value < 2958466:
+            return EXCEL_EPOCH + timedelta(days=float(value))   # a date cell without date format
         text = _text(value)
         if not text:
             return None

@@ -148,16 +148,17 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
 
 def csv_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
     """The CSV dialect of an export: the delimiter that splits its header line most (Dutch Excel
-    writes ';', 'Unicode-tekst' a tab); csv.Sniffer only when the header has none of them.
-    The sniffer alone picks ',' from commas inside a quoted Dutch sentence."""
-    header = text.lstrip("\ufeff").split("\n", 1)[0]
-    counts = {d: header.count(d) for d in (";", "\t", ",", "|")}
-    delimiter = max(counts, key=counts.get)
-    if counts[delimiter]:
-        class Export(csv.excel):
-            pass
-        Export.delimiter = delimiter
-        return Export
+    writes ';', 'Unicode-tekst' a tab). The header is the first of the opening lines that has a
+    delimiter (a title line may come first); csv.Sniffer only when none has. The sniffer alone
+    picks ',' from the commas inside a quoted Dutch sentence."""
+    for line in text.lstrip("\ufeff").split("\n", 10)[:10]:
+        counts = {d: line.count(d) for d in (";", "\t", ",", "|")}
+        delimiter = max(counts, key=counts.get)
+        if counts[delimiter]:
+            class Export(csv.excel):
+                pass
+            Export.delimiter = delimiter
+            return Export
     try:
         return csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:

@@ -118,3 +118,23 @@ def test_the_data_file_is_validated():
         sheet_rules({**data, "channels": {"fax": ["Fax"]}}, "x.yaml")
     with pytest.raises(Exception, match="listed under two channels"):
         sheet_rules({**data, "channels": {"call": ["Chat"], "chat": ["Chat"]}}, "x.yaml")
+
+
+def test_csv_with_a_title_line_and_a_repeated_header_name(ctx_factory):
+    data = ("Export klantcontacten september 2026\n\n"
+            "Nr;Notitie;Vraag;Notitie;Datum\n"
+            "1;intern;Waar is mijn pakket?;nog een;03-09-2026 14:05\n").encode()
+    parsed = parse_file(data, ctx_factory("export.csv"))
+    [message] = parsed.messages
+    assert message.text == "Waar is mijn pakket?" and message.sent_at == datetime(2026, 9, 3, 14, 5)
+
+
+def test_excel_serial_number_in_a_date_cell(tmp_path, ctx_factory):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["Vraag", "Datum"])
+    book.active.append(["Kan ik opzeggen?", 46268.5])      # 3 September 2026, 12:00, no date format
+    book.save(tmp_path / "serieel.xlsx")
+    parsed = parse_file((tmp_path / "serieel.xlsx").read_bytes(), ctx_factory("serieel.xlsx"))
+    assert parsed.contacts[0].started_at == datetime(2026, 9, 3, 12, 0)
