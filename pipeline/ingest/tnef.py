@@ -1,5 +1,5 @@
 """Outlook's TNEF attachment (winmail.dat, application/ms-tnef): the body and attachments that
-Outlook packed into it, read with tnefparse.
+Outlook packed into it, read with tnefparse (a body kept only as compressed RTF: pipeline/ingest/rtf.py).
 
 Outlook often sends a message's real body only inside winmail.dat; reading the mail without it
 would leave a contact with nothing but its subject. What cannot be read is raised as
@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 from pipeline.ingest.records import Attachment
+from pipeline.ingest.rtf import RtfError, decompress, is_compressed_rtf, rtf_to_text
 from pipeline.ingest.text import decode_text
 
 TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
@@ -53,12 +54,19 @@ def read_tnef(payload: bytes) -> TnefContent:
         content.text = _text(tnef.body).strip()
     elif tnef.htmlbody:
         content.text, content.html = _text(tnef.htmlbody), True
+    if not content.text and tnef.rtfbody:
+        content.text = _rtf_text(tnef.rtfbody)
     if not content.text:
-        if tnef.rtfbody:
-            raise TnefUnreadable("winmail.dat holds its body only as RTF, which klantvraag "
-                                 "does not convert")
         raise TnefUnreadable("winmail.dat holds no message body")
     return content
+
+
+def _rtf_text(body: bytes) -> str:
+    """tnefparse hands the RTF compressed unless the optional compressed_rtf is installed."""
+    try:
+        return rtf_to_text(decompress(body) if is_compressed_rtf(body) else body)
+    except RtfError as exc:
+        raise TnefUnreadable(f"winmail.dat's RTF body cannot be unpacked ({exc})") from None
 
 
 def _text(value: str | bytes) -> str:

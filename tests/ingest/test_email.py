@@ -120,10 +120,17 @@ def test_tnef_body_is_the_mail_body_and_its_attachments_are_listed(ctx_factory):
     assert mail.attachments[0].filename == "winmail.dat"
 
 
-def test_tnef_with_only_an_rtf_body_is_an_error_naming_the_reason(ctx_factory):
+def test_tnef_body_kept_only_as_compressed_rtf_is_unpacked(ctx_factory):
+    [mail] = parse_eml((OUTLOOK / "winmail_rtf_body.eml").read_bytes(), ctx_factory("r.eml"))
+    assert mail.text == ("Goedemiddag,\n\nIk wil mijn abonnement opzeggen per 1 oktober. Het "
+                         "café-pakket van € 9,95 gebruik ik niet meer.\n\nMet vriendelijke groet,\n"
+                         "Karin Jansen")
+
+
+def test_tnef_without_any_body_is_an_error_naming_the_reason(ctx_factory):
     with pytest.raises(InputFileError) as info:
-        parse_eml((OUTLOOK / "winmail_rtf_only.eml").read_bytes(), ctx_factory("r.eml"))
-    assert "only as RTF" in info.value.message and info.value.where == "MIME part 1"
+        parse_eml((OUTLOOK / "winmail_no_body.eml").read_bytes(), ctx_factory("n.eml"))
+    assert "holds no message body" in info.value.message and info.value.where == "MIME part 1"
     assert info.value.hint
 
 
@@ -136,9 +143,9 @@ def test_damaged_tnef_next_to_a_text_part_keeps_the_text_and_the_reason(ctx_fact
 def test_tnef_error_is_recorded_on_the_source_in_a_run(con, config):
     from pipeline import ingest
 
-    ingest.run(con, [OUTLOOK / "winmail_rtf_only.eml"], config.ingest)
+    ingest.run(con, [OUTLOOK / "winmail_no_body.eml"], config.ingest)
     status, error = con.execute("SELECT status, error FROM sources").fetchone()
-    assert status == "error" and "only as RTF" in error
+    assert status == "error" and "holds no message body" in error
     assert con.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
 
 
