@@ -47,3 +47,4 @@ def test_rows_and_conversations_without_any_text_are_kept_and_named(con, config,
     assert con.execute("SELECT count(*) FROM contacts").fetchone()[0] == 3
     found = {(c.external_id, c.reason) for c in contacts_without_customer_text(con)}
     assert found == {("leeg.csv#2", "klantbericht zonder tekst"), ("c-1", "klantbericht zonder tekst")}
+

@@ -302,7 +302,9 @@ def parse_rows(header: list[Any], rows: list[tuple[int, list[Any]]], ctx: Contex
                 turns.append((role, _cell(row, col("question")), agent if role == "agent" else None, sent_at))
             else:
                 turns.append(("customer", _cell(row, col("question")), None, sent_at))
-                turns.append(("agent", _cell(row, col("answer")), agent, None))
+                # the reply's own time is not in the row: it gets the row's, which keeps it
+                # after its question when the store orders a contact's messages by time
+                turns.append(("agent", _cell(row, col("answer")), agent, sent_at))
             for role, value, author, when in turns:
                 text = maybe_html(_text(value))
                 if not text:

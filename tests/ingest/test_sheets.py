@@ -138,3 +138,13 @@ def test_excel_serial_number_in_a_date_cell(tmp_path, ctx_factory):
     book.save(tmp_path / "serieel.xlsx")
     parsed = parse_file((tmp_path / "serieel.xlsx").read_bytes(), ctx_factory("serieel.xlsx"))
     assert parsed.contacts[0].started_at == datetime(2026, 9, 3, 12, 0)
+
+
+def test_two_rows_of_one_ticket_keep_question_answer_order_in_the_store(con, config):
+    from pipeline import ingest
+
+    ingest.run(con, [SHEETS / "crm_export_puntkomma_cp1252.csv"], config.ingest)
+    rows = con.execute("SELECT m.role, m.text FROM messages m JOIN contacts c USING (contact_id) "
+                       "WHERE c.external_id = 'T-1001' ORDER BY m.seq").fetchall()
+    assert [r[0] for r in rows] == ["customer", "agent", "customer", "agent"]
+    assert rows[2][1] == "En krijg ik het verschil terug?"
