@@ -143,18 +143,44 @@ def _report(con, config: Config, out: Optional[Path], lang: Optional[str],
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(
-        help="Export files, folders or .zip archives: .eml, .mbox, chat JSON/JSONL/CSV, "
-             "WhatsApp .txt, call transcripts (.txt, .vtt, .srt, speech-to-text .json).")],
+        help="Export files, folders or .zip archives: .eml, .mbox, chat JSON/JSONL/CSV, CRM "
+             "spreadsheets (.xlsx, .ods, CSV), WhatsApp .txt, call transcripts (.txt, .vtt, .srt, "
+             "speech-to-text .json).")],
     db: DbOption = DEFAULT_DB,
     config_file: ConfigOption = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Stop at the first file that cannot be read (default: record it and go on).")] = False,
 ) -> None:
-    """Read an export into the database. Files already ingested are skipped; a changed file is re-read."""
+    """Read an export into the database. Files already ingested are skipped; a changed file is re-read.
+
+    Check first with `klantvraag inspect EXPORT`; an unrecognised shape needs a mapping: docs/mapping.md
+    """
     def work():
         with _opened(db, config_file) as (config, con):
             config.ingest.strict = config.ingest.strict or strict
             return [_ingest(con, config, paths)]
+    _guard(work)
+
+
+@app.command()
+def inspect(
+    paths: Annotated[list[Path], typer.Argument(
+        help="Exportbestanden, mappen of .zip-archieven, zoals bij `klantvraag ingest`.")],
+    config_file: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Schrijf het overzicht als JSON (voor scripts) in plaats van tabellen.")] = False,
+) -> None:
+    """Bekijk wat `ingest` van een export zou maken, zonder iets op te slaan: per bestand als wat het
+    herkend is (of waarom niet, en welke bekende vorm het dichtst bij komt), hoeveel contacten en
+    berichten, welke velden waarvoor gebruikt worden, kanalen, rollen, periode en overgeslagen bestanden."""
+    def work():
+        from pipeline.ingest.inspect import inspect_paths, summaries
+
+        report = inspect_paths(paths, load_config(config_file).ingest)
+        if as_json:
+            print(report.to_json())
+            return []
+        return summaries(report)
     _guard(work)
 
 

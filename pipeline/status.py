@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 
 from pipeline.store import schema_version, table_counts
@@ -30,7 +32,74 @@ def summaries(con: duckdb.DuckDBPyConnection, db_path: str) -> list[Summary]:
     ).fetchall():
         files.warnings.append(f"{path}: {error}")
 
+    empty = contacts_without_customer_text(con)
+    if empty:
+        reasons = Summary(title="Contacten zonder klanttekst", columns=["reden", "kanaal", "contacten"])
+        counts: dict[tuple[str, str], int] = {}
+        for contact in empty:
+            counts[(contact.reason, contact.channel)] = counts.get((contact.reason, contact.channel), 0) + 1
+        reasons.rows = [[reason, channel, n] for (reason, channel), n in sorted(counts.items())]
+        reasons.notes.append(
+            f"{_dutch(len(empty))} contact(en) zonder tekst van de klant: ingelezen en geteld, "
+            "maar zonder klantvraag om in te delen")
+        for contact in empty[:NAMED]:
+            reasons.notes.append(f"{contact.path} ({contact.external_id}): {contact.reason}")
+        if len(empty) > NAMED:
+            reasons.notes.append(f"... en nog {_dutch(len(empty) - NAMED)}")
+
     tables = Summary(title="Tabellen", columns=["tabel", "rijen"])
     tables.rows = [[name, rows] for name, rows in table_counts(con)
                    if name not in ("settings", "schema_migrations")]
-    return [contacts, files, tables]
+    return [contacts, files, *([reasons] if empty else []), tables]
+
+
+NAMED = 20          # contacts named one by one in `klantvraag status`
+
+
+@dataclass(frozen=True)
+class EmptyContact:
+    """A contact with no customer text after reading: still stored, counted and named."""
+
+    contact_id: str
+    external_id: str
+    channel: str
+    format: str
+    path: str | None
+    reason: str            # alleen medewerker/bot | alleen een bijlage | geen berichten
+
+
+def contacts_without_customer_text(con: duckdb.DuckDBPyConnection) -> list[EmptyContact]:
+    """Contacts whose customer turns are missing or empty (only agent turns, only an attachment,
+    no messages at all), with the file they came from and why, ordered by file."""
+    rows = con.execute("""
+        WITH per_contact AS (
+            SELECT c.contact_id, c.external_id, c.channel, c.format, s.path,
+                   count(m.message_id) AS n_messages,
+                   count(*) FILTER (WHERE m.role = 'customer' AND trim(m.text) <> '') AS customer_texts,
+                   count(*) FILTER (WHERE m.role = 'customer') AS customer_turns
+            FROM contacts c
+            LEFT JOIN sources s ON s.source_id = c.source_id
+            LEFT JOIN messages m ON m.contact_id = c.contact_id
+            GROUP BY ALL)
+        SELECT p.contact_id, p.external_id, p.channel, p.format, p.path, p.n_messages,
+               p.customer_turns,
+               EXISTS (SELECT 1 FROM attachments a JOIN messages m USING (message_id)
+                       WHERE m.contact_id = p.contact_id AND m.role = 'customer') AS attached
+        FROM per_contact p WHERE p.customer_texts = 0
+        ORDER BY p.path, p.external_id""").fetchall()
+    found = []
+    for contact_id, external_id, channel, fmt, path, n_messages, customer_turns, attached in rows:
+        if n_messages == 0:
+            reason = "geen berichten"
+        elif attached:
+            reason = "alleen een bijlage"
+        elif customer_turns:
+            reason = "klantbericht zonder tekst"
+        else:
+            reason = "alleen medewerker/bot"
+        found.append(EmptyContact(contact_id, external_id, channel, fmt, path, reason))
+    return found
+
+
+def _dutch(number: int) -> str:
+    return f"{number:,}".replace(",", ".")

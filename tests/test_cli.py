@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 
 runner = CliRunner()
-COMMANDS = ["ingest", "prepare", "reasons", "tag", "report", "run", "status", "sample"]
+COMMANDS = ["ingest", "inspect", "prepare", "reasons", "tag", "report", "run", "status", "sample"]
 
 
 def test_top_level_help_lists_every_command():

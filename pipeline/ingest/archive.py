@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from pipeline.errors import InputFileError
 
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
+_ZIPPED_DOCUMENTS = (".xlsx", ".xlsm", ".xlsb", ".ods", ".docx")
 
 
 @dataclass
@@ -62,7 +63,9 @@ def discover(paths: list[Path], ignore: tuple[str, ...] = (),
             files = [path]
         for file in files:
             resolved = file.resolve()
-            if resolved.suffix.lower() == ".zip" or _is_zip_file(resolved):
+            # .xlsx/.ods are zips of XML too: they are sheets (pipeline/ingest/sheet.py), not archives
+            suffix = resolved.suffix.lower()
+            if suffix == ".zip" or (suffix not in _ZIPPED_DOCUMENTS and _is_zip_file(resolved)):
                 yield from _zip_items(str(resolved), resolved)
             else:
                 yield Item(str(resolved), resolved.name, resolved.read_bytes)

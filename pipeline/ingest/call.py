@@ -12,7 +12,7 @@ from pipeline.errors import InputFileError
 from pipeline.ingest.identity import customer_key, stable_id
 from pipeline.ingest.records import Contact, Context, Message, Parsed
 from pipeline.ingest.speakers import SpeakerRules, infer_agent, score_text
-from pipeline.ingest.text import parse_timestamp
+from pipeline.ingest.text import file_text, parse_timestamp
 
 _NAME_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})[_T ](\d{2})[-:.h](\d{2})(?:[-:.m](\d{2}))?")
 _HEADER = re.compile(r"^\s*#\s*([\w ]+?)\s*:\s*(.*)$")
@@ -32,11 +32,7 @@ class Segment:
 
 
 def _text(data: bytes, ctx: Context) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"not UTF-8 text (byte {exc.start})", path=ctx.path,
-                             where=f"byte {exc.start}") from None
+    return file_text(data, ctx.path)
 
 
 def _seconds(stamp: str) -> float:

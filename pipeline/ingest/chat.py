@@ -5,23 +5,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
 from typing import Any
 
 from pipeline.errors import InputFileError
 from pipeline.ingest.identity import customer_key, stable_id
-from pipeline.ingest.mapping import Mapping, build_tables, get_path, matches, resolve
-from pipeline.ingest.records import Contact, Context, Message, Parsed
-from pipeline.ingest.text import html_to_text, looks_like_html, parse_timestamp
+from pipeline.ingest.joined import joined_by, read_messages_file
+from pipeline.ingest.mapping import Mapping, build_tables, get_path, matches, resolve, role_rule
+from pipeline.ingest.records import Contact, Context, Message, Parsed, empty_customer_turn
+from pipeline.ingest.text import (csv_dialect, file_text, html_to_text, in_zone, looks_like_html,
+                                  parse_timestamp)
 
 FORMAT_NAMES = {"json": "chat_json", "jsonl": "chat_jsonl", "csv": "chat_csv"}
 
 
 def load_json(data: bytes, ctx: Context) -> Any:
     try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"not UTF-8 text (byte {exc.start})", path=ctx.path,
-                             where=f"byte {exc.start}") from None
+        return json.loads(file_text(data, ctx.path))
     except json.JSONDecodeError as exc:
         raise InputFileError(f"invalid JSON: {exc.msg}", path=ctx.path,
                              where=f"line {exc.lineno}, column {exc.colno}") from None
@@ -29,11 +29,7 @@ def load_json(data: bytes, ctx: Context) -> Any:
 
 def load_jsonl(data: bytes, ctx: Context) -> list[tuple[int, Any]]:
     items = []
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"not UTF-8 text (byte {exc.start})", path=ctx.path,
-                             where=f"byte {exc.start}") from None
+    text = file_text(data, ctx.path)
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -45,25 +41,44 @@ def load_jsonl(data: bytes, ctx: Context) -> list[tuple[int, Any]]:
     return items
 
 
-def load_csv(data: bytes, ctx: Context) -> tuple[list[str], list[tuple[int, dict]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+def read_csv_rows(data: bytes, ctx: Context) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of every non-empty row, the header included."""
+    text = file_text(data, ctx.path)
+    reader = csv.reader(io.StringIO(text), dialect=csv_dialect(text))
     rows = []
     try:
         for row in reader:
-            rows.append((reader.line_num, row))
+            if row:
+                rows.append((reader.line_num, row))
     except csv.Error as exc:
         raise InputFileError(f"invalid CSV: {exc}", path=ctx.path,
                              where=f"line {reader.line_num}") from None
-    return [c.strip() for c in reader.fieldnames or []], rows
+    return rows
+
+
+def load_csv(data: bytes, ctx: Context, table: list[tuple[int, list[str]]] | None = None
+             ) -> tuple[list[str], list[tuple[int, dict]]]:
+    """The header (stripped) and each row as {header: cell}, like csv.DictReader: surplus cells
+    under None, missing ones None. ``table``: :func:`read_csv_rows`' result when already read."""
+    table = read_csv_rows(data, ctx) if table is None else table
+    if not table:
+        return [], []
+    header = table[0][1]
+    width = len(header)
+    rows = []
+    for line, cells in table[1:]:
+        row: dict[Any, Any] = dict(zip(header, cells))
+        if len(cells) > width:
+            row[None] = cells[width:]
+        for name in header[len(cells):]:
+            row[name] = None
+        rows.append((line, row))
+    return [c.strip() for c in header], rows
+
+
+def fitting_mapping(kind: str, shape: Any, ctx: Context) -> Mapping | None:
+    """The first mapping whose detect rules fit (auto-detection), or None."""
+    return next((m for m in ctx.mappings if kind in m.formats and _fits(m, kind, shape)), None)
 
 
 def choose_mapping(kind: str, shape: Any, ctx: Context) -> Mapping:
@@ -82,8 +97,8 @@ def choose_mapping(kind: str, shape: Any, ctx: Context) -> Mapping:
     raise InputFileError(
         f"no chat mapping fits this {kind} shape ({_describe(shape)})", path=ctx.path,
         where="header" if kind == "csv" else "top level",
-        hint="write a mapping file (see pipeline/resources/ingest/chat_mappings) and list it in "
-             "ingest.chat_mapping_files, or set ingest.chat_mapping")
+        hint="write a mapping file (docs/mapping.md; `klantvraag inspect` shows the closest shape) "
+             "and list it in ingest.chat_mapping_files, or set ingest.chat_mapping")
 
 
 def _fits(mapping: Mapping, kind: str, shape: Any) -> bool:
@@ -91,10 +106,15 @@ def _fits(mapping: Mapping, kind: str, shape: Any) -> bool:
     if kind == "csv":
         return set(detect.get("csv_columns", [])) <= set(shape) and bool(detect.get("csv_columns"))
     if kind == "json":
-        if not isinstance(shape, dict) or not set(detect.get("json_keys", [])) <= set(shape):
+        if mapping.document == "array":
+            first = shape[0] if isinstance(shape, list) and shape else None
+        elif not isinstance(shape, dict) or not set(detect.get("json_keys", [])) <= set(shape):
             return False
-        items = get_path(shape, mapping.conversations, default=[])
-        first = items[0] if isinstance(items, list) and items else {}
+        elif mapping.document == "object":
+            first = shape
+        else:
+            items = get_path(shape, mapping.conversations, default=[])
+            first = items[0] if isinstance(items, list) and items else {}
     else:
         first = shape
     return isinstance(first, dict) and set(detect.get("item_keys", [])) <= set(first)
@@ -103,20 +123,25 @@ def _fits(mapping: Mapping, kind: str, shape: Any) -> bool:
 def _describe(shape: Any) -> str:
     if isinstance(shape, dict):
         return "keys: " + ", ".join(list(shape)[:8])
-    if isinstance(shape, list):
+    if isinstance(shape, list) and all(isinstance(c, str) for c in shape):
         return "columns: " + ", ".join(shape[:8])
+    if isinstance(shape, list):           # a top-level JSON array (document: array)
+        first = shape[0] if shape else None
+        keys = ", ".join(list(first)[:8]) if isinstance(first, dict) else type(first).__name__
+        return f"a top-level array of {len(shape)}; first item: {keys}"
     return type(shape).__name__
 
 
 def parse_chat(data: bytes, kind: str, ctx: Context, document: Any = None) -> Parsed:
+    """``document``: the already loaded JSON document or, for CSV, ``load_csv``'s result."""
+    tables: dict = {}
+    part_of = joined_by(ctx)
+    if part_of is not None and kind in ("json", "jsonl"):
+        return Parsed(format=FORMAT_NAMES[kind] + "_messages")   # read with its conversations
     if kind == "json":
         document = load_json(data, ctx) if document is None else document
         mapping = choose_mapping("json", document, ctx)
-        items = get_path(document, mapping.conversations, default=None)
-        if not isinstance(items, list):
-            raise InputFileError(f"'{mapping.conversations}' is not a list", path=ctx.path,
-                                 where="top level")
-        located = [(f"conversation {i + 1}", item) for i, item in enumerate(items)]
+        located = _conversations(document, mapping, ctx)
         tables = build_tables(mapping, document)
     elif kind == "jsonl":
         lines = load_jsonl(data, ctx)
@@ -124,26 +149,74 @@ def parse_chat(data: bytes, kind: str, ctx: Context, document: Any = None) -> Pa
             raise InputFileError("no JSON lines", path=ctx.path)
         mapping = choose_mapping("jsonl", lines[0][1], ctx)
         located = [(f"line {n}", item) for n, item in lines]
-        tables = {}
     else:
-        columns, rows = load_csv(data, ctx)
+        columns, rows = load_csv(data, ctx) if document is None else document
         mapping = choose_mapping("csv", columns, ctx)
-        grouped: dict[str, tuple[int, dict]] = {}
-        for line, row in rows:
-            key = row.get(mapping.group_by) or ""
+        located = [(f"line {line}", row) for line, row in rows]
+    if mapping.group_by:                  # one record per message: grouped into conversations
+        grouped: dict[str, tuple[str, dict]] = {}
+        for where, row in located:
+            key = str(_field(row, mapping.group_by) or "") if isinstance(row, dict) else ""
             if key not in grouped:
-                grouped[key] = (line, {**row, "rows": []})
+                grouped[key] = (where, {**row, "rows": []} if isinstance(row, dict) else row)
             grouped[key][1]["rows"].append(row)
-        located = [(f"line {line}", conv) for line, conv in grouped.values()]
-        tables = {}
-    parsed = Parsed(format=FORMAT_NAMES[kind])
+        located = list(grouped.values())
+    joined = read_messages_file(mapping, ctx) if mapping.messages_file else None
+    parsed = Parsed(format=FORMAT_NAMES[kind], recognised_as=f"mapping {mapping.id}",
+                    fields=mapped_fields(mapping))
     for where, item in located:
-        _conversation(item, mapping, tables, ctx, where, parsed)
+        _conversation(item, mapping, tables, ctx, where, parsed, joined)
     return parsed
 
 
+def mapped_fields(mapping: Mapping) -> dict[str, str]:
+    """Our field -> where the mapping reads it (for `klantvraag inspect`)."""
+    def show(spec: Any) -> str:
+        if isinstance(spec, list):
+            return " | ".join(show(s) for s in spec)
+        if isinstance(spec, dict):
+            if "const" in spec:
+                return f"vast: {spec['const']}"
+            if "if" in spec:
+                return f"{spec['if']} ? {spec['then']} : {spec['else']}"
+            if "lookup" in spec:
+                return f"{spec['lookup']}[{spec['by']}].{spec['field']}"
+            return ", ".join(f"{k}: {show(v)}" for k, v in spec.items() if k != "values")
+        return str(spec)
+
+    fields = {f"contact.{k}": show(v) for k, v in mapping.conversation.items()}
+    fields.update({f"bericht.{k}": show(v) for k, v in mapping.message.items()})
+    if isinstance(mapping.first_message, dict):
+        fields["openingsbericht"] = show(mapping.first_message["text"])
+    elif mapping.first_message:
+        fields["openingsbericht"] = mapping.first_message
+    if mapping.messages_file:
+        fields["berichten"] = f"{mapping.messages_file['file']} ({mapping.messages_file['key']})"
+    fields["kanaal"] = show(mapping.channel.get("field") or mapping.channel)
+    return fields
+
+
+def _conversations(document: Any, mapping: Mapping, ctx: Context) -> list[tuple[str, Any]]:
+    if mapping.document == "object":
+        return [("top level", document)]
+    items = document if mapping.document == "array" else \
+        get_path(document, mapping.conversations, default=None)
+    if not isinstance(items, list):
+        wanted = "a top-level array" if mapping.document == "array" else f"'{mapping.conversations}'"
+        raise InputFileError(f"{wanted} is not a list", path=ctx.path, where="top level",
+                             hint=f"mapping {mapping.id} ({mapping.origin}) says document: "
+                                  f"{mapping.document}")
+    noun = "row" if mapping.group_by else "conversation"
+    return [(f"{noun} {i + 1}", item) for i, item in enumerate(items)]
+
+
+def _field(row: dict, path: str) -> Any:
+    """A CSV column may contain dots ('Klant.nr'): the whole name first, then as a path."""
+    return row[path] if path in row else get_path(row, path)
+
+
 def _conversation(item: Any, mapping: Mapping, tables: dict, ctx: Context, where: str,
-                  parsed: Parsed) -> None:
+                  parsed: Parsed, joined: dict[str, list] | None = None) -> None:
     if not isinstance(item, dict):
         raise InputFileError("a conversation must be an object", path=ctx.path, where=where)
     conv_id = resolve(mapping.conversation["id"], item, tables)
@@ -154,44 +227,53 @@ def _conversation(item: Any, mapping: Mapping, tables: dict, ctx: Context, where
     contact_id = stable_id("chat", mapping.name, external_id)
     started_at = _time(resolve(mapping.conversation.get("started_at"), item, tables), mapping,
                        ctx, where)
-    raw_messages = []
-    if mapping.first_message:
-        first = get_path(item, mapping.first_message)
-        if isinstance(first, dict):
-            raw_messages.append(first)
-    listed = get_path(item, mapping.messages, default=[])
-    if not isinstance(listed, list):
-        raise InputFileError(f"'{mapping.messages}' is not a list", path=ctx.path, where=where)
-    raw_messages.extend(listed)
+    raw_messages: list[Any] = []
+    first = mapping.first_message
+    if isinstance(first, dict):               # the opening message is a string field
+        raw_messages.append(_Opening(first, item, tables))
+    elif first:
+        opening = get_path(item, first)
+        if isinstance(opening, dict):
+            raw_messages.append(opening)
+    if joined is not None:
+        on = mapping.messages_file.get("on") or mapping.conversation["id"]
+        raw_messages.extend(joined.get(str(resolve(on, item, tables)), []))
+    elif mapping.messages:
+        listed = get_path(item, mapping.messages, default=[])
+        if not isinstance(listed, list):
+            raise InputFileError(f"'{mapping.messages}' is not a list", path=ctx.path, where=where)
+        raw_messages.extend(listed)
     messages = []
     for index, raw in enumerate(raw_messages):
         spot = f"{where}, message {index + 1}"
-        if not isinstance(raw, dict):
-            raise InputFileError("a message must be an object", path=ctx.path, where=spot)
-        if any(matches(c, raw) for c in mapping.skip_if):
-            continue
-        text = resolve(mapping.message["text"], raw, tables)
+        if isinstance(raw, _Opening):
+            text, role, when, author, own_id = raw.text, raw.role, raw.sent_at, raw.author, "opening"
+            when = _time(when, mapping, ctx, spot)
+        else:
+            if not isinstance(raw, dict):
+                raise InputFileError("a message must be an object", path=ctx.path, where=spot)
+            if any(matches(c, raw) for c in mapping.skip_if):
+                continue
+            text = resolve(mapping.message["text"], raw, tables)
+            role = _role(raw, item, mapping, tables, ctx, spot)
+            if any(matches(c, raw) for c in mapping.system_if):
+                role = "system"
+            when = _time(resolve(mapping.message.get("sent_at"), raw, tables), mapping, ctx, spot)
+            author = resolve(mapping.message.get("author"), raw, tables)
+            own_id = resolve(mapping.message.get("id"), raw, tables)
         text = "" if text is None else str(text)
         if mapping.html or looks_like_html(text):
             text = html_to_text(text) if looks_like_html(text) else text.strip()
         if not text.strip():
             continue
-        raw_role = resolve(mapping.message["role"], raw, tables)
-        role = mapping.roles.get(str(raw_role).lower() if raw_role is not None else "")
-        if role is None:
-            raise InputFileError(f"unknown role value '{raw_role}'", path=ctx.path, where=spot,
-                                 hint=f"add it to 'roles' in mapping {mapping.id} ({mapping.origin})")
-        if any(matches(c, raw) for c in mapping.system_if):
-            role = "system"
-        sent_at = _time(resolve(mapping.message.get("sent_at"), raw, tables), mapping, ctx, spot)
-        if sent_at is None and index == 0 and mapping.first_message:
-            sent_at = started_at
-        own_id = resolve(mapping.message.get("id"), raw, tables)
+        if when is None and index == 0 and first:
+            when = started_at
         messages.append(Message(
             message_id=stable_id("chat", mapping.name, external_id, own_id if own_id is not None else f"#{index}"),
-            contact_id=contact_id, seq=len(messages), role=role, sent_at=sent_at,
-            author=_str(resolve(mapping.message.get("author"), raw, tables)), text=text.strip(),
-            source_id=ctx.source_id))
+            contact_id=contact_id, seq=len(messages), role=role, sent_at=when,
+            author=_str(author), text=text.strip(), source_id=ctx.source_id))
+    if not messages:
+        messages.append(empty_customer_turn(contact_id, ctx.source_id, started_at))
     times = [m.sent_at for m in messages if m.sent_at is not None]
     meta = {"mapping": mapping.id}
     for key, spec in mapping.conversation.items():
@@ -200,7 +282,8 @@ def _conversation(item: Any, mapping: Mapping, tables: dict, ctx: Context, where
             if value is not None:
                 meta[key] = value
     parsed.contacts.append(Contact(
-        contact_id=contact_id, external_id=external_id, channel="chat", format=parsed.format,
+        contact_id=contact_id, external_id=external_id,
+        channel=_channel(item, mapping, tables, ctx, where, meta), format=parsed.format,
         started_at=started_at or (min(times) if times else None),
         ended_at=max(times) if times else started_at,
         customer_key=customer_key(ctx.salt, _str(resolve(mapping.conversation.get("customer"), item, tables))),
@@ -209,13 +292,58 @@ def _conversation(item: Any, mapping: Mapping, tables: dict, ctx: Context, where
     parsed.messages.extend(messages)
 
 
+class _Opening:
+    """The opening message kept in a string field of the conversation (a ticket's description)."""
+
+    def __init__(self, spec: dict, item: dict, tables: dict) -> None:
+        self.text = resolve(spec["text"], item, tables)
+        self.role = spec.get("role", "customer")
+        self.sent_at = resolve(spec.get("sent_at"), item, tables)
+        self.author = resolve(spec.get("author"), item, tables)
+
+
+def _role(raw: dict, item: dict, mapping: Mapping, tables: dict, ctx: Context, spot: str) -> str:
+    spec = mapping.message["role"]
+    if isinstance(spec, dict) and "if" in spec:
+        return role_rule(spec, raw, item)
+    raw_role = resolve(spec, raw, tables)
+    role = mapping.roles.get(str(raw_role).lower() if raw_role is not None else "")
+    if role is None:
+        raise InputFileError(f"unknown role value '{raw_role}'", path=ctx.path, where=spot,
+                             hint=f"add it to 'roles' in mapping {mapping.id} ({mapping.origin})")
+    return role
+
+
+def _channel(item: dict, mapping: Mapping, tables: dict, ctx: Context, where: str, meta: dict) -> str:
+    spec = mapping.channel
+    if "const" in spec:
+        return spec["const"]
+    value = resolve(spec["field"], item, tables)
+    channel = spec["values"].get(str(value).lower()) if value is not None else None
+    if channel is None:
+        if "default" not in spec:
+            raise InputFileError(f"unknown channel value '{value}'", path=ctx.path, where=where,
+                                 hint=f"add it to channel.values in mapping {mapping.id} "
+                                      f"({mapping.origin}), or give channel.default")
+        meta["channel_value"] = value
+        return spec["default"]
+    return channel
+
+
 def _str(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
 
 def _time(value: Any, mapping: Mapping, ctx: Context, where: str):
     try:
-        return parse_timestamp(value, mapping.timestamps)
+        if mapping.timestamp_format and value not in (None, ""):
+            moment = datetime.strptime(str(value).strip(), mapping.timestamp_format)
+        else:
+            moment = parse_timestamp(value, mapping.timestamps, naive_zone=mapping.timezone)
+            return moment
     except (ValueError, TypeError, OverflowError, OSError):
+        expected = f"'{mapping.timestamp_format}'" if mapping.timestamp_format else mapping.timestamps
         raise InputFileError(f"unreadable timestamp '{value}'", path=ctx.path, where=where,
-                             hint=f"mapping {mapping.id} expects {mapping.timestamps} timestamps") from None
+                             hint=f"mapping {mapping.id} ({mapping.origin}) expects {expected} "
+                                  "timestamps (timestamp_format)") from None
+    return in_zone(moment, mapping.timezone)

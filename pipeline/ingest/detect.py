@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 from pipeline.errors import InputFileError
-from pipeline.ingest import call, chat, email, whatsapp
+from pipeline.ingest import call, chat, email, sheet, whatsapp
 from pipeline.ingest.records import Context, Parsed
+from pipeline.ingest.text import bom_encoding, utf16_without_bom
 
 _SRT = re.compile(r"^\s*\d+\s*\r?\n\s*\d{1,2}:\d{2}:\d{2},\d{3}\s*-->", re.MULTILINE)
 _CONTROL = bytes([*range(9), *range(14, 32)])
@@ -19,7 +20,6 @@ UNSUPPORTED_HINTS = {
     ".msg": "save Outlook .msg files as .eml (or export the folder as .mbox)",
     ".pdf": "PDF is not an export format klantvraag reads",
     ".docx": "Word documents are not read; export transcripts as .txt, .vtt or .srt",
-    ".xlsx": "save the sheet as CSV and add a chat mapping if needed",
 }
 
 
@@ -30,8 +30,19 @@ def extension(name: str) -> str:
 
 def guess_format(name: str) -> str:
     """A cheap format name from the extension only (for files that fail before detection)."""
+    if extension(name) in sheet.SHEET_EXTENSIONS:
+        return "sheet_" + extension(name).lstrip(".")
     kind = _EXT_KIND.get(extension(name))
     return FORMAT_OF_KIND.get(kind, kind) if kind else (extension(name).lstrip(".") or "unknown")
+
+
+def _utf8_head(data: bytes) -> bytes:
+    """The first 4 KiB as UTF-8 bytes when the file is UTF-16/32 text (Excel's 'Unicode-tekst'),
+    so the checks below see its characters rather than its NUL bytes."""
+    wide = bom_encoding(data) or utf16_without_bom(data)
+    if wide in (None, "utf-8-sig"):
+        return data[:4096]
+    return data[:8192].decode(wide, errors="ignore")[:4096].encode("utf-8")
 
 
 def _is_binary(data: bytes) -> bool:
@@ -43,15 +54,18 @@ def _is_binary(data: bytes) -> bool:
 
 
 def detect(name: str, data: bytes, ctx: Context) -> str:
-    """One of eml, mbox, json, jsonl, csv, whatsapp, transcript_txt, webvtt, srt."""
+    """One of eml, mbox, json, jsonl, csv, sheet, whatsapp, transcript_txt, webvtt, srt."""
     if not data.strip():
         raise InputFileError("empty file", path=ctx.path)
-    if _is_binary(data):
+    if extension(name) in sheet.SHEET_EXTENSIONS:
+        return "sheet"         # a workbook is binary (a zip of XML): read by calamine, not as text
+    head = _utf8_head(data)
+    if _is_binary(head):
         raise InputFileError("binary data, not a text export", path=ctx.path, where="byte 0",
                              hint=UNSUPPORTED_HINTS.get(extension(name), "is this file part of the export?"))
     ext = extension(name)
     kind = _EXT_KIND.get(ext)
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if kind in ("eml", "mbox"):
         return "mbox" if head.startswith(b"From ") and kind == "mbox" else kind
     if kind:
@@ -59,6 +73,8 @@ def detect(name: str, data: bytes, ctx: Context) -> str:
     if ext in UNSUPPORTED_HINTS:
         raise InputFileError(f"unsupported file type '{ext}'", path=ctx.path, hint=UNSUPPORTED_HINTS[ext])
     text = head.decode("utf-8", errors="replace")
+    if ext in ("", ".txt", ".tab") and _is_crm_table(text):
+        return "csv"           # Excel's "Unicode-tekst" and "Tekst (tab)" are saved as .txt
     if whatsapp.is_whatsapp(text):
         return "whatsapp"
     if head.startswith(b"WEBVTT"):
@@ -76,8 +92,14 @@ def detect(name: str, data: bytes, ctx: Context) -> str:
     if ext in ("", ".txt", ".text", ".transcript"):
         return "transcript_txt"
     raise InputFileError(f"unrecognised file type '{ext}'", path=ctx.path,
-                         hint="klantvraag reads .eml, .mbox, chat .json/.jsonl/.csv, WhatsApp .txt, "
-                              ".txt/.vtt/.srt transcripts and speech-to-text .json")
+                         hint="klantvraag reads .eml, .mbox, chat .json/.jsonl/.csv, spreadsheets "
+                              "(.xlsx, .ods, CSV), WhatsApp .txt, .txt/.vtt/.srt transcripts and "
+                              "speech-to-text .json")
+
+
+def _is_crm_table(text: str) -> bool:
+    cells = text.split("\n", 1)[0].rstrip("\r").split("\t")
+    return len(cells) >= 3 and sheet.is_crm_sheet(sheet.recognise(cells, sheet.load_sheet_rules()))
 
 
 def parse_file(data: bytes, ctx: Context) -> Parsed:
@@ -92,7 +114,11 @@ def parse_file(data: bytes, ctx: Context) -> Parsed:
         if call.is_stt_json(document):
             return call.parse_stt_json(document, ctx)
         return chat.parse_chat(data, "json", ctx, document)
-    if kind in ("jsonl", "csv"):
+    if kind == "sheet":
+        return sheet.parse_workbook(data, ctx, guess_format(ctx.name))
+    if kind == "csv":
+        return parse_csv(data, ctx)
+    if kind == "jsonl":
         return chat.parse_chat(data, kind, ctx)
     if kind == "whatsapp":
         return whatsapp.parse_whatsapp(data, ctx)
@@ -101,3 +127,12 @@ def parse_file(data: bytes, ctx: Context) -> Parsed:
     if kind == "srt":
         return call.parse_srt(data, ctx)
     return call.parse_transcript_txt(data, ctx)
+
+
+def parse_csv(data: bytes, ctx: Context) -> Parsed:
+    """A chat mapping that fits (or the one configured) first; else a CRM sheet by its headers."""
+    table = chat.read_csv_rows(data, ctx)
+    columns, rows = chat.load_csv(data, ctx, table)
+    if ctx.chat_mapping == "auto" and chat.fitting_mapping("csv", columns, ctx) is None:
+        return sheet.parse_csv_table(table, ctx)
+    return chat.parse_chat(data, "csv", ctx, (columns, rows))

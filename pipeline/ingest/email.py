@@ -2,8 +2,8 @@
 
 Threading into contacts happens later, across files (see :mod:`pipeline.ingest.thread`).
 MIME is read with the standard library; a part's charset is honoured, unknown charsets and
-truncated multiparts are errors naming the MIME part, mislabelled 8-bit text falls back to
-windows-1252.
+truncated multiparts are errors naming the MIME part, mislabelled 8-bit text is decoded by
+detection. Outlook's winmail.dat (TNEF) is unpacked: its body and attachments (pipeline/ingest/tnef.py).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pipeline.errors import InputFileError
 from pipeline.ingest.identity import stable_id
 from pipeline.ingest.records import Attachment, Context
 from pipeline.ingest.text import decode_bytes, html_to_text, to_local
+from pipeline.ingest.tnef import TnefUnreadable, is_tnef, read_tnef
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _PREFIX = re.compile(r"^\s*((re|fw|fwd|antw|antwoord|doorst|wg|aw|sv|tr)\s*(\[\d+\])?\s*:\s*)+",
@@ -180,6 +181,7 @@ def _numbered_parts(msg: MimeMessage, prefix: str = ""):
 
 def _body(msg: MimeMessage, ctx: Context, where: str) -> tuple[str, list[Attachment], dict]:
     plain, html, attachments, meta = [], [], [], {}
+    tnef_plain, tnef_html, tnef_problem = [], [], None
     for part_no, part in _numbered_parts(msg):
         if part.is_multipart():
             continue
@@ -195,6 +197,14 @@ def _body(msg: MimeMessage, ctx: Context, where: str) -> tuple[str, list[Attachm
             except (LookupError, UnicodeDecodeError, email.errors.HeaderParseError):
                 name = filename
             attachments.append(Attachment(name, ctype, len(payload)))
+            if is_tnef(ctype, name):
+                try:
+                    packed = read_tnef(payload)
+                except TnefUnreadable as exc:
+                    tnef_problem = (part_no, str(exc))
+                    continue
+                attachments.extend(packed.attachments)
+                (tnef_html if packed.html else tnef_plain).append(packed.text)
             continue
         charset = part.get_content_charset()
         try:
@@ -206,6 +216,15 @@ def _body(msg: MimeMessage, ctx: Context, where: str) -> tuple[str, list[Attachm
         if fell_back:
             meta.setdefault("charset_fallback", []).append(f"part {part_no}: declared {charset}")
         (html if ctype == "text/html" else plain).append(text)
+    if not plain and not html and (tnef_plain or tnef_html):
+        plain, html = tnef_plain, tnef_html      # Outlook put the whole body in winmail.dat
+        meta["body_from_tnef"] = True
+    if tnef_problem and not plain and not html:
+        raise InputFileError(tnef_problem[1], path=ctx.path, where=f"{where}MIME part {tnef_problem[0]}",
+                             hint="ask for the export as .eml/.mbox from a client that sends HTML or "
+                                  "plain text (Outlook: Options > Mail > compose in HTML)")
+    if tnef_problem:
+        meta["tnef_unreadable"] = tnef_problem[1]
     if plain:
         body = "\n\n".join(t.strip() for t in plain)
     elif html:

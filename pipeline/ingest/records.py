@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pipeline.ingest.identity import stable_id
+
 
 @dataclass
 class Attachment:
@@ -58,9 +60,20 @@ class Parsed:
     messages: list[Message] = field(default_factory=list)
     # E-mails are threaded across files after parsing; until then they wait here.
     mails: list[Any] = field(default_factory=list)
+    # For `klantvraag inspect`: what the file was recognised as and which field fed what.
+    recognised_as: str | None = None            # e.g. "mapping generic", "sheet 'Contacten'"
+    fields: dict[str, str] = field(default_factory=dict)   # our field -> the export's field
 
 
 ROLES = ("customer", "agent", "bot", "system")
+
+
+def empty_customer_turn(contact_id: str, source_id: str, sent_at: datetime | None) -> Message:
+    """A contact that has no text left after reading keeps one empty customer turn, so it is
+    stored, counted and named by `klantvraag status` instead of vanishing with no messages."""
+    return Message(message_id=stable_id(contact_id, "empty"), contact_id=contact_id, seq=0,
+                   role="customer", sent_at=sent_at, author=None, text="",
+                   meta={"empty": "geen tekst na inlezen"}, source_id=source_id)
 
 
 @dataclass

@@ -8,6 +8,7 @@ from datetime import datetime
 from pipeline.errors import InputFileError
 from pipeline.ingest.identity import customer_key, looks_like_phone, stable_id
 from pipeline.ingest.records import Contact, Context, Message, Parsed
+from pipeline.ingest.text import file_text
 
 # iOS:     [12-08-2026 14:05:12] Naam: tekst       Android: 12-08-2026 14:05 - Naam: tekst
 _IOS = re.compile(r"^\u200e?\[(\d{1,2})[-/.](\d{1,2})[-/.](\d{2,4}),? (\d{1,2}):(\d{2})(?::(\d{2}))?\] (.*)$")
@@ -25,11 +26,7 @@ def is_whatsapp(text: str) -> bool:
 
 
 def parse_whatsapp(data: bytes, ctx: Context) -> Parsed:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"not UTF-8 text (byte {exc.start})", path=ctx.path,
-                             where=f"byte {exc.start}") from None
+    text = file_text(data, ctx.path)
     turns: list[list] = []      # [line, when, author, text]
     for number, line in enumerate(text.splitlines(), start=1):
         match = _IOS.match(line) or _ANDROID.match(line)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from pipeline.errors import InputFileError
@@ -104,3 +106,53 @@ def test_subject_fallback_only_for_the_same_customer(data_dir, ctx_factory):
     forwarded.customer = "someone.else@example.nl"
     contacts, _ = thread_mails([mails[0], forwarded], "pepper", {}, {})
     assert len(contacts) == 2
+
+
+# -- Outlook winmail.dat (TNEF), fixtures built by tests/fixtures/outlook/build_fixtures.py -------
+OUTLOOK = Path(__file__).resolve().parents[1] / "fixtures" / "outlook"
+
+
+def test_tnef_body_is_the_mail_body_and_its_attachments_are_listed(ctx_factory):
+    [mail] = parse_eml((OUTLOOK / "winmail_body.eml").read_bytes(), ctx_factory("w.eml"))
+    assert mail.text.startswith("Beste klantenservice,\n\nMijn factuur van september is € 12,50 te hoog.")
+    assert mail.meta["body_from_tnef"] is True
+    assert [(a.filename, a.size_bytes) for a in mail.attachments][1:] == [("factuur-sept.pdf", 34)]
+    assert mail.attachments[0].filename == "winmail.dat"
+
+
+def test_tnef_body_kept_only_as_compressed_rtf_is_unpacked(ctx_factory):
+    [mail] = parse_eml((OUTLOOK / "winmail_rtf_body.eml").read_bytes(), ctx_factory("r.eml"))
+    assert mail.text == ("Goedemiddag,\n\nIk wil mijn abonnement opzeggen per 1 oktober. Het "
+                         "café-pakket van € 9,95 gebruik ik niet meer.\n\nMet vriendelijke groet,\n"
+                         "Karin Jansen")
+
+
+def test_tnef_without_any_body_is_an_error_naming_the_reason(ctx_factory):
+    with pytest.raises(InputFileError) as info:
+        parse_eml((OUTLOOK / "winmail_no_body.eml").read_bytes(), ctx_factory("n.eml"))
+    assert "holds no message body" in info.value.message and info.value.where == "MIME part 1"
+    assert info.value.hint
+
+
+def test_damaged_tnef_next_to_a_text_part_keeps_the_text_and_the_reason(ctx_factory):
+    [mail] = parse_eml((OUTLOOK / "winmail_damaged_with_text.eml").read_bytes(), ctx_factory("d.eml"))
+    assert mail.text == "Mijn pakket is niet aangekomen, bestelling 4711."
+    assert "damaged or cut off" in mail.meta["tnef_unreadable"]
+
+
+def test_tnef_error_is_recorded_on_the_source_in_a_run(con, config):
+    from pipeline import ingest
+
+    ingest.run(con, [OUTLOOK / "winmail_no_body.eml"], config.ingest)
+    status, error = con.execute("SELECT status, error FROM sources").fetchone()
+    assert status == "error" and "holds no message body" in error
+    assert con.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("payload, reason", [(b"PK\x03\x04 not tnef at all", "not TNEF"),
+                                             (b"\x78\x9f", "too short")])
+def test_read_tnef_names_why_it_cannot(payload, reason):
+    from pipeline.ingest.tnef import TnefUnreadable, read_tnef
+
+    with pytest.raises(TnefUnreadable, match=reason):
+        read_tnef(payload)
