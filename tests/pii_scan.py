@@ -4,10 +4,12 @@ every output file of a run; any hit is a leak."""
 
 from __future__ import annotations
 
+import csv
 import re
 import zipfile
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 PATTERNS = {
@@ -32,9 +34,28 @@ def text_of(path: Path) -> str:
             return "\n".join(book.read(n).decode("utf-8", "replace") for n in book.namelist()
                              if n == "xl/sharedStrings.xml" or n.startswith("xl/worksheets/"))
     if path.suffix == ".parquet":
+        # Text columns only: counts and sizes in bytes are long numbers, never personal data.
         table = pq.read_table(path)
-        return "\n".join(str(v) for column in table.columns for v in column.to_pylist())
-    return path.read_text("utf-8", errors="replace")
+        return "\n".join(str(v) for column, field in zip(table.columns, table.schema)
+                         if pa.types.is_string(field.type) for v in column.to_pylist())
+    if path.suffix == ".csv" and path.with_suffix(".parquet").exists():
+        schema = pq.read_schema(path.with_suffix(".parquet"))
+        text_columns = [i for i, f in enumerate(schema) if pa.types.is_string(f.type)]
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle, delimiter=";" if ";" in handle.readline() else ","))
+        return "\n".join(row[i] for row in rows for i in text_columns if i < len(row))
+    text = path.read_text("utf-8", errors="replace")
+    if path.suffix == ".html":
+        # The Plotly bundle is inlined verbatim (its authors' addresses are in its licence
+        # comments): library code, not output data.
+        text = text.replace(_plotly_bundle(), "")
+    return text
+
+
+def _plotly_bundle() -> str:
+    from importlib import resources
+
+    return resources.files("plotly").joinpath("package_data", "plotly.min.js").read_text("utf-8")
 
 
 def leaks(text: str, names: set[str] = frozenset()) -> list[tuple[str, str]]:
