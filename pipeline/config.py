@@ -94,11 +94,11 @@ def load_config(path: str | Path | None = None) -> Config:
     if path is not None:
         file = Path(path)
         if not file.exists():
-            raise ConfigError("config file not found", path=str(file))
+            raise ConfigError("configuratiebestand niet gevonden", path=str(file))
         try:
             overrides = tomllib.loads(file.read_text("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"not valid TOML: {exc}", path=str(file)) from exc
+            raise ConfigError(f"geen geldige TOML: {exc}", path=str(file)) from exc
         config = _merge(config, overrides, str(file))
     return config
 
@@ -107,25 +107,25 @@ def _merge(config: Config, data: dict[str, Any], origin: str) -> Config:
     sections = {f.name: f for f in dataclasses.fields(Config)}
     for key, value in data.items():
         if key not in sections:
-            raise ConfigError(f"unknown key [{key}]", path=origin,
-                              hint=f"valid sections: {', '.join(sorted(sections))}")
+            raise ConfigError(f"onbekende sectie [{key}]", path=origin,
+                              hint=f"geldige secties: {', '.join(sorted(sections))}")
         current = getattr(config, key)
         if not dataclasses.is_dataclass(current):
             setattr(config, key, value)
             continue
         if not isinstance(value, dict):
-            raise ConfigError(f"[{key}] must be a table", path=origin)
+            raise ConfigError(f"[{key}] moet een tabel zijn", path=origin)
         known = {f.name: f for f in dataclasses.fields(current)}
         for name, item in value.items():
             if name not in known:
-                raise ConfigError(f"unknown key '{name}' in [{key}]", path=origin,
-                                  hint=f"valid keys: {', '.join(sorted(known))}")
+                raise ConfigError(f"onbekende sleutel '{name}' in [{key}]", path=origin,
+                                  hint=f"geldige sleutels: {', '.join(sorted(known))}")
             expected = type(getattr(current, name))
             if expected is float and isinstance(item, int):
                 item = float(item)
             if not isinstance(item, expected):
                 raise ConfigError(
-                    f"[{key}] {name} must be {expected.__name__}, got {type(item).__name__}",
+                    f"[{key}] {name} moet van het type {expected.__name__} zijn, niet {type(item).__name__}",
                     path=origin)
             setattr(current, name, item)
     return config

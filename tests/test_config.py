@@ -20,10 +20,10 @@ def test_project_file_overrides(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("[tagging]\nrepeat_days = 3\n", "unknown key 'repeat_days' in \\[tagging\\]"),
-    ("[taging]\n", "unknown key \\[taging\\]"),
-    ("[tagging]\nrepeat_window_days = 'zeven'\n", "must be int"),
-    ("[tagging\n", "not valid TOML"),
+    ("[tagging]\nrepeat_days = 3\n", "onbekende sleutel 'repeat_days' in \\[tagging\\]"),
+    ("[taging]\n", "onbekende sectie \\[taging\\]"),
+    ("[tagging]\nrepeat_window_days = 'zeven'\n", "moet van het type int zijn"),
+    ("[tagging\n", "geen geldige TOML"),
 ])
 def test_bad_config_names_file_and_problem(tmp_path, text, message):
     file = tmp_path / "bad.toml"
@@ -34,5 +34,5 @@ def test_bad_config_names_file_and_problem(tmp_path, text, message):
 
 
 def test_missing_config_file(tmp_path):
-    with pytest.raises(ConfigError, match="not found"):
+    with pytest.raises(ConfigError, match="niet gevonden"):
         load_config(tmp_path / "nope.toml")

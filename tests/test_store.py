@@ -34,7 +34,7 @@ def test_newer_database_is_refused(tmp_path):
     con = store.connect(path)
     con.execute("INSERT INTO schema_migrations VALUES (9999, 'from_the_future', now())")
     con.close()
-    with pytest.raises(StoreError, match="schema version 9999"):
+    with pytest.raises(StoreError, match="schemaversie 9999"):
         store.connect(path)
 
 

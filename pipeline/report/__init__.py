@@ -40,18 +40,18 @@ class Report:
 def build(con: duckdb.DuckDBPyConnection, config: ReportConfig) -> Report:
     """Compute the report's figures; leaves the temporary base table for the writers."""
     if config.cost_per_minute < 0:
-        raise ConfigError("[report] cost_per_minute must not be negative")
+        raise ConfigError("[report] cost_per_minute mag niet negatief zijn")
     if any(float(v) < 0 for v in (config.handling_minutes or {}).values()):
-        raise ConfigError("[report] handling_minutes must not be negative")
+        raise ConfigError("[report] handling_minutes mag niet negatief zijn")
     if any(not 0 <= float(v) <= 1 for v in (config.removal_rate or {}).values()):
-        raise ConfigError("[report] removal_rate must be between 0 and 1 per category",
+        raise ConfigError("[report] removal_rate moet per categorie tussen 0 en 1 liggen",
                           hint="e.g. removal_rate = { voorkomen = 0.5, verschuiven = 0.3 }")
     unknown = set(config.removal_rate or {}) - set(figures.AVOIDABLE)
     if unknown:
-        raise ConfigError(f"[report] removal_rate has unknown categories: {', '.join(sorted(unknown))}",
+        raise ConfigError(f"[report] removal_rate kent onbekende categorieën: {', '.join(sorted(unknown))}",
                           hint=f"use {', '.join(figures.AVOIDABLE)} (waardevol has no saving)")
     if config.project_min_contacts < 1:
-        raise ConfigError("[report] project_min_contacts must be at least 1")
+        raise ConfigError("[report] project_min_contacts moet minstens 1 zijn")
     texts = Texts(config.lang, config.currency)
     minutes = figures.handling_minutes(config.handling_minutes)
     rates = figures.removal_rates(config.removal_rate)

@@ -120,8 +120,8 @@ def compute(con: duckdb.DuckDBPyConnection, minutes: dict[str, float], cost_per_
     """All figures; the base table must exist (see :func:`create_base`)."""
     n_total = _scalar(con, "SELECT count(*) FROM contacts")
     if n_total == 0:
-        raise StageInputMissing("there are no contacts to report on",
-                                hint="run `klantvraag ingest EXPORT` first")
+        raise StageInputMissing("er zijn geen contacten om over te rapporteren",
+                                hint="draai eerst `klantvraag ingest EXPORT`")
     fig = Figures()
     fig.stages = {
         "text": _scalar(con, "SELECT count(*) FROM contact_text") > 0,

@@ -104,8 +104,8 @@ class Texts:
 
     def __post_init__(self) -> None:
         if self.lang not in LANGUAGES:
-            raise ConfigError(f"report language '{self.lang}' is not supported",
-                              hint=f"use one of: {', '.join(LANGUAGES)}")
+            raise ConfigError(f"rapporttaal '{self.lang}' wordt niet ondersteund",
+                              hint=f"kies een van: {', '.join(LANGUAGES)}")
         self._data = _texts()
 
     def t(self, key: str, **values: Any) -> str:

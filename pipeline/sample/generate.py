@@ -81,7 +81,7 @@ def _clean(out: Path) -> None:
 def generate(out_dir: Path, size: int = 1600, seed: int = 7) -> Summary:
     """Write a fictional export of ``size`` contacts into ``out_dir`` (replacing an earlier one there)."""
     if size < 1:
-        raise ConfigError(f"size must be at least 1, got {size}", hint="use --size 1600 for the bundled sample")
+        raise ConfigError(f"--size moet minstens 1 zijn, niet {size}", hint="gebruik --size 1600 voor de meegeleverde sample")
     began = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

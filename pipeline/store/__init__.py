@@ -66,9 +66,9 @@ def migrate(con: duckdb.DuckDBPyConnection, *, path: str = "<database>") -> list
     newest = known[-1].version if known else 0
     if current > newest:
         raise StoreError(
-            f"this database has schema version {current}, this klantvraag knows up to {newest}",
+            f"deze database heeft schemaversie {current}, deze klantvraag kent er tot en met {newest}",
             path=path,
-            hint="upgrade klantvraag (pip install -U klantvraag) or use another --db",
+            hint="werk klantvraag bij (pip install -U klantvraag) of gebruik een andere --db",
         )
     applied = []
     for migration in known:
@@ -85,7 +85,7 @@ def migrate(con: duckdb.DuckDBPyConnection, *, path: str = "<database>") -> list
         except Exception as exc:
             con.execute("ROLLBACK")
             raise StoreError(
-                f"migration {migration.version:04d}_{migration.name} failed: {exc}", path=path
+                f"migratie {migration.version:04d}_{migration.name} mislukt: {exc}", path=path
             ) from exc
         applied.append(migration.version)
     _ensure_salt(con)
@@ -98,16 +98,16 @@ def connect(path: str | Path = DEFAULT_DB, *, read_only: bool = False) -> duckdb
     if target != ":memory:":
         file = Path(target)
         if read_only and not file.exists():
-            raise StoreError("database file does not exist", path=target,
-                             hint="run `klantvraag ingest` first or pass the right --db")
+            raise StoreError("databasebestand bestaat niet", path=target,
+                             hint="draai eerst `klantvraag ingest` of geef de juiste --db")
         file.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(target, read_only=read_only)
     except duckdb.IOException as exc:
-        raise StoreError(f"cannot open the database: {exc}", path=target,
-                         hint="is another klantvraag process using it?") from exc
+        raise StoreError(f"kan de database niet openen: {exc}", path=target,
+                         hint="gebruikt een ander klantvraag-proces hem?") from exc
     except duckdb.Error as exc:
-        raise StoreError(f"not a DuckDB database or unreadable: {exc}", path=target) from exc
+        raise StoreError(f"geen DuckDB-database of onleesbaar: {exc}", path=target) from exc
     if not read_only:
         migrate(con, path=target)
     return con

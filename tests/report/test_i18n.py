@@ -29,7 +29,7 @@ def test_percent_money_and_dates():
 
 
 def test_unknown_language_is_a_config_error():
-    with pytest.raises(ConfigError, match="not supported"):
+    with pytest.raises(ConfigError, match="niet ondersteund"):
         Texts("de")
 
 

@@ -233,11 +233,11 @@ def test_invalid_config_is_a_config_error(filled, report_config):
     con, _ = filled
     with pytest.raises(ConfigError, match="cost_per_minute"):
         report.run(con, dataclasses.replace(report_config, cost_per_minute=-1.0))
-    with pytest.raises(ConfigError, match="not supported"):
+    with pytest.raises(ConfigError, match="niet ondersteund"):
         report.run(con, dataclasses.replace(report_config, lang="fr"))
-    with pytest.raises(ConfigError, match="between 0 and 1"):
+    with pytest.raises(ConfigError, match="tussen 0 en 1"):
         report.run(con, dataclasses.replace(report_config, removal_rate={"voorkomen": 1.5}))
-    with pytest.raises(ConfigError, match="unknown categories: waardevol"):
+    with pytest.raises(ConfigError, match="onbekende categorieën: waardevol"):
         report.run(con, dataclasses.replace(report_config, removal_rate={"waardevol": 0.1}))
 
 
