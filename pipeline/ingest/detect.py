@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
-
 from pipeline.errors import InputFileError
-from pipeline.ingest import call, chat, email, whatsapp
+from pipeline.ingest import call, chat, email, vendors, whatsapp
 from pipeline.ingest.records import Context, Parsed
 
 _SRT = re.compile(r"^\s*\d+\s*\r?\n\s*\d{1,2}:\d{2}:\d{2},\d{3}\s*-->", re.MULTILINE)
@@ -87,12 +85,9 @@ def parse_file(data: bytes, ctx: Context) -> Parsed:
         return Parsed(format="eml", mails=email.parse_eml(data, ctx))
     if kind == "mbox":
         return Parsed(format="mbox", mails=email.parse_mbox(data, ctx))
-    if kind == "json":
-        document: Any = chat.load_json(data, ctx)
-        if call.is_stt_json(document):
-            return call.parse_stt_json(document, ctx)
-        return chat.parse_chat(data, "json", ctx, document)
-    if kind in ("jsonl", "csv"):
+    if kind in ("json", "jsonl"):      # vendor exports, speech-to-text JSON, chat mappings
+        return vendors.parse_json(data, kind, ctx)
+    if kind == "csv":
         return chat.parse_chat(data, kind, ctx)
     if kind == "whatsapp":
         return whatsapp.parse_whatsapp(data, ctx)

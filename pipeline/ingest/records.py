@@ -24,7 +24,7 @@ class Message:
     message_id: str
     contact_id: str
     seq: int
-    role: str                      # customer | agent | bot | system
+    role: str                      # customer | agent | bot | system | note (an internal note)
     sent_at: datetime | None
     author: str | None
     text: str
@@ -58,9 +58,13 @@ class Parsed:
     messages: list[Message] = field(default_factory=list)
     # E-mails are threaded across files after parsing; until then they wait here.
     mails: list[Any] = field(default_factory=list)
+    # Vendor ticket parts that other files of the run complete (pipeline.ingest.vendors.pieces).
+    pending: list[Any] = field(default_factory=list)
+    # What the user should know about a file that was read (stored with its sources row).
+    notes: list[str] = field(default_factory=list)
 
 
-ROLES = ("customer", "agent", "bot", "system")
+ROLES = ("customer", "agent", "bot", "system", "note")
 
 
 @dataclass
