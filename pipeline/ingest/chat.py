@@ -124,8 +124,10 @@ def _describe(shape: Any, kind: str = "json") -> str:
 def parse_chat(data: bytes, kind: str, ctx: Context, document: Any = None) -> Parsed:
     if kind == "json":
         document = load_json(data, ctx) if document is None else document
-        if isinstance(document, list) and document and all(isinstance(i, dict) for i in document):
-            document = {"conversations": document}   # conversations saved as a top-level list
+        listed = {"conversations": document} if isinstance(document, list) and document \
+            and all(isinstance(i, dict) for i in document) else None
+        if listed and any(_fits(m, "json", listed) for m in ctx.mappings if "json" in m.formats):
+            document = listed                    # conversations saved as a top-level list
         mapping = choose_mapping("json", document, ctx)
         items = get_path(document, mapping.conversations, default=None)
         if not isinstance(items, list):

@@ -297,3 +297,19 @@ def test_a_broken_vendor_file_does_not_stop_the_others(con, config, tmp_path):
     [(path, error)] = con.execute("SELECT path, error FROM sources WHERE status = 'error'").fetchall()
     assert path.endswith("kapot.json") and "startTimeMs" in error
     assert con.execute("SELECT count(*) FROM contacts").fetchone()[0] == 2
+
+
+# -- the two crashes of issue 12 ------------------------------------------------------------------
+
+def test_chats_saved_as_a_top_level_list_are_read(ctx_factory, data_dir):
+    """Used to crash with a TypeError in chat._describe, taking every other file of the run along."""
+    document = json.loads((data_dir / "chat/generic.json").read_text())
+    parsed = parse_file(json.dumps(document["conversations"]).encode(), ctx_factory("chats.json"))
+    assert parsed.format == "chat_json" and len(parsed.contacts) == len(document["conversations"])
+
+
+def test_an_unknown_top_level_list_is_an_error_not_a_crash(ctx_factory):
+    with pytest.raises(InputFileError, match=r"a list of 2 item\(s\); first object's keys: rij, waarde"):
+        parse_file(b'[{"rij": 1, "waarde": 2}, {"rij": 2, "waarde": 3}]', ctx_factory("x.json"))
+    with pytest.raises(InputFileError, match=r"a list of 3 item\(s\)"):
+        parse_file(b"[1, 2, 3]", ctx_factory("y.json"))
