@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 from pipeline.errors import InputFileError
 from pipeline.ingest import call, chat, email, vendors, whatsapp
 from pipeline.ingest.records import Context, Parsed

@@ -45,29 +45,43 @@ def joined(ctx_factory, *relatives):
 
 # -- Zendesk --------------------------------------------------------------------------------------
 
+
 def test_zendesk_ticket_page_joined_with_comment_files_in_any_order(ctx_factory):
-    files = ["zendesk/tickets/4102/comments.json", "zendesk/incremental_tickets_cursor.json",
-             "zendesk/tickets/4101/comments.json"]
+    files = [
+        "zendesk/tickets/4102/comments.json",
+        "zendesk/incremental_tickets_cursor.json",
+        "zendesk/tickets/4101/comments.json",
+    ]
     outcomes = joined(ctx_factory, *files)
     assert [o[0] for o in outcomes] == ["ok", "ok", "ok"]
     page = outcomes[1][1]
     assert len(page.contacts) == 3
     tickets = by_id(page)
-    assert {k: c.channel for k, c in tickets.items()} == {"4101": "email", "4102": "call", "4103": "chat"}
+    assert {k: c.channel for k, c in tickets.items()} == {
+        "4101": "email",
+        "4102": "call",
+        "4103": "chat",
+    }
     assert tickets["4102"].meta["vendor_channel"] == "voice"
-    assert roles(page, "4101") == ["customer", "note", "agent"]       # public: false is a note
+    assert roles(page, "4101") == ["customer", "note", "agent"]  # public: false is a note
     first = messages(page, "4101")[0]
     assert first.text.startswith("Hallo, mijn bestelling 100234") and first.author == "Jan de Vries"
-    assert first.sent_at == datetime(2026, 9, 1, 9, 58, 12)            # 07:58:12Z in Amsterdam
-    assert first.source_id == "s-comments.json"                       # counted for the comment file
+    assert first.sent_at == datetime(2026, 9, 1, 9, 58, 12)  # 07:58:12Z in Amsterdam
+    assert first.source_id == "s-comments.json"  # counted for the comment file
     # a voice ticket is opened by the agent who took the call: the caller's question, logged
     assert roles(page, "4102") == ["customer", "system", "customer"]
     assert messages(page, "4102")[0].meta["logged_by_agent"] is True
     # 4103 has no comment file: read from its description, the note names the missing file
-    assert [m.text for m in messages(page, "4103")] == ["Kan ik mijn retour ook in de winkel inleveren?"]
+    assert [m.text for m in messages(page, "4103")] == [
+        "Kan ik mijn retour ook in de winkel inleveren?"
+    ]
     assert tickets["4103"].meta["comments_missing"] == "tickets/4103/comments.json"
-    assert page.notes == ["Zendesk: 1 ticket(s) alleen uit de beschrijving gelezen, ontbrekende bestanden "
-                          "tickets/4103/comments.json"]
+    assert page.notes == [
+        (
+            "Zendesk: 1 ticket(s) alleen uit de beschrijving gelezen, ontbrekende "
+            "bestanden tickets/4103/comments.json"
+        )
+    ]
 
 
 def test_zendesk_comment_file_without_its_ticket_is_a_recorded_error(ctx_factory):
@@ -80,7 +94,7 @@ def test_zendesk_admin_center_ndjson_in_a_json_file(ctx_factory):
     assert parsed.format == "zendesk_export" and len(parsed.contacts) == 2
     assert any("NDJSON" in note for note in parsed.notes)
     assert {c.external_id: c.channel for c in parsed.contacts} == {"5201": "email", "5202": "chat"}
-    assert roles(parsed, "5201") == ["customer", "note", "agent"]   # no users: requester vs others
+    assert roles(parsed, "5201") == ["customer", "note", "agent"]  # no users: requester vs others
     assert messages(parsed, "5201")[0].text == "Op mijn factuur staat twee keer verzendkosten."
     assert by_id(parsed)["5201"].started_at == datetime(2026, 10, 5, 10, 0)
 
@@ -88,7 +102,11 @@ def test_zendesk_admin_center_ndjson_in_a_json_file(ctx_factory):
 def test_zendesk_ticket_events_with_comment_events(ctx_factory):
     parsed = parse(ctx_factory, "zendesk/ticket_events.json")
     [ticket] = parsed.contacts
-    assert (ticket.external_id, ticket.channel, ticket.meta["vendor_channel"]) == ("6301", "email", "Web form")
+    assert (ticket.external_id, ticket.channel, ticket.meta["vendor_channel"]) == (
+        "6301",
+        "email",
+        "Web form",
+    )
     assert roles(parsed, "6301") == ["customer", "note", "agent"]
     first = parsed.messages[0]
     assert first.text == "Ik wil de stofzuiger retourneren, hij is te zwaar."
@@ -96,35 +114,58 @@ def test_zendesk_ticket_events_with_comment_events(ctx_factory):
 
 
 def test_zendesk_page_whose_ticket_has_neither_comments_nor_description(ctx_factory, tmp_path):
-    page = {"tickets": [{"id": 123, "requester_id": 1, "status": "open", "via": {"channel": "web"},
-                         "created_at": "2026-09-01T08:00:00Z", "description": ""}], "end_of_stream": True}
+    page = {
+        "tickets": [
+            {
+                "id": 123,
+                "requester_id": 1,
+                "status": "open",
+                "via": {"channel": "web"},
+                "created_at": "2026-09-01T08:00:00Z",
+                "description": "",
+            }
+        ],
+        "end_of_stream": True,
+    }
     path = tmp_path / "tickets.json"
     path.write_text(json.dumps(page))
     [outcome] = resolve([parse_file(path.read_bytes(), ctx_factory(path))])
     assert outcome[0] == "error"
-    assert outcome[1] == "Zendesk-pagina zonder comments: ontbrekende bestanden tickets/123/comments.json"
+    assert (
+        outcome[1]
+        == "Zendesk-pagina zonder comments: ontbrekende bestanden tickets/123/comments.json"
+    )
 
 
 # -- Freshdesk ------------------------------------------------------------------------------------
 
+
 def test_freshdesk_ticket_with_conversations(ctx_factory):
     parsed = parse(ctx_factory, "freshdesk/ticket_20431_include_conversations.json")
     [ticket] = parsed.contacts
-    assert (ticket.external_id, ticket.channel, ticket.meta["vendor_channel"]) == ("20431", "email", "email")
+    assert (ticket.external_id, ticket.channel, ticket.meta["vendor_channel"]) == (
+        "20431",
+        "email",
+        "email",
+    )
     assert roles(parsed, "20431") == ["customer", "note", "agent", "customer"]
-    assert parsed.messages[0].text.endswith("Hoe kan ik hem ruilen?")           # description_text
+    assert parsed.messages[0].text.endswith("Hoe kan ik hem ruilen?")  # description_text
     assert parsed.messages[0].sent_at == datetime(2026, 9, 10, 14, 30)
     assert ticket.subject == "Verkeerde kleur bank geleverd"
 
 
 def test_freshdesk_list_page_joined_with_conversations_by_ticket_id(ctx_factory):
-    conversations, page = joined(ctx_factory, "freshdesk/ticket_20450_conversations.json",
-                                 "freshdesk/tickets_page_1.json")
+    conversations, page = joined(
+        ctx_factory, "freshdesk/ticket_20450_conversations.json", "freshdesk/tickets_page_1.json"
+    )
     assert conversations[0] == "ok" and page[0] == "ok"
     parsed = page[1]
     assert {c.external_id: c.channel for c in parsed.contacts} == {"20450": "call", "20451": "chat"}
     assert roles(parsed, "20450") == ["customer", "note", "agent"]
-    assert messages(parsed, "20450")[0].text == "Klant vraagt wanneer de monteur komt voor de vaatwasser."
+    assert (
+        messages(parsed, "20450")[0].text
+        == "Klant vraagt wanneer de monteur komt voor de vaatwasser."
+    )
     assert messages(parsed, "20450")[2].sent_at == datetime(2026, 9, 14, 11, 20)
     assert "tickets/20451/conversations.json" in parsed.notes[0]
 
@@ -135,7 +176,10 @@ def test_freshdesk_outbound_email_is_opened_by_the_agent(ctx_factory, tmp_path):
     path = tmp_path / "t.json"
     path.write_text(json.dumps(ticket))
     parsed = parse_file(path.read_bytes(), ctx_factory(path))
-    assert parsed.messages[0].role == "agent" and parsed.contacts[0].meta["vendor_channel"] == "outbound_email"
+    assert (
+        parsed.messages[0].role == "agent"
+        and parsed.contacts[0].meta["vendor_channel"] == "outbound_email"
+    )
 
 
 def test_freshdesk_list_crash_is_fixed(ctx_factory):
@@ -146,7 +190,11 @@ def test_freshdesk_list_crash_is_fixed(ctx_factory):
 
 def test_broken_freshdesk_conversation_names_the_missing_field(ctx_factory, tmp_path):
     path = tmp_path / "conversations.json"
-    path.write_text(json.dumps([{"id": 1, "incoming": True, "private": False, "ticket_id": 9, "body_text": "x"}]))
+    path.write_text(
+        json.dumps(
+            [{"id": 1, "incoming": True, "private": False, "ticket_id": 9, "body_text": "x"}]
+        )
+    )
     with pytest.raises(InputFileError, match="Freshdesk-gesprek zonder 'created_at'") as info:
         parse_file(path.read_bytes(), ctx_factory(path))
     assert info.value.path == str(path) and info.value.where == "item 1"
@@ -154,59 +202,95 @@ def test_broken_freshdesk_conversation_names_the_missing_field(ctx_factory, tmp_
 
 # -- Intercom -------------------------------------------------------------------------------------
 
+
 def test_intercom_single_conversation(ctx_factory):
     parsed = parse(ctx_factory, "intercom/conversation_215470.json")
     [conv] = parsed.contacts
     assert conv.channel == "chat" and conv.meta["vendor_channel"] == "conversation"
-    assert roles(parsed, "215470000123") == ["customer", "bot", "note", "agent"]   # assignment, close skipped
+    assert roles(parsed, "215470000123") == [
+        "customer",
+        "bot",
+        "note",
+        "agent",
+    ]  # assignment, close skipped
     assert parsed.messages[0].text == "Hoi, ik wil mijn abonnement opzeggen. Hoe doe ik dat?"
-    assert parsed.messages[0].sent_at == datetime(2026, 8, 31, 10, 0)                # 1788163200 = 08:00Z
+    assert parsed.messages[0].sent_at == datetime(2026, 8, 31, 10, 0)  # 1788163200 = 08:00Z
 
 
 def test_intercom_list_page_reads_the_opening_message_and_says_parts_are_missing(ctx_factory):
     parsed = parse(ctx_factory, "intercom/conversations_list.json")
-    assert {c.external_id: c.channel for c in parsed.contacts} == {"215470000200": "email",
-                                                                   "215470000201": "chat"}
+    assert {c.external_id: c.channel for c in parsed.contacts} == {
+        "215470000200": "email",
+        "215470000201": "chat",
+    }
     assert roles(parsed, "215470000201") == ["customer"]
-    assert messages(parsed, "215470000200")[0].text == "Mijn factuur van oktober is dubbel afgeschreven."
+    assert (
+        messages(parsed, "215470000200")[0].text
+        == "Mijn factuur van oktober is dubbel afgeschreven."
+    )
     assert "conversation_parts" in parsed.notes[0]
 
 
 # -- calls ----------------------------------------------------------------------------------------
 
+
 def test_genesys_participant_purposes_and_epoch_millis(ctx_factory):
     parsed = parse(ctx_factory, "genesys/transcript_6f1c.json")
     [call] = parsed.contacts
     assert call.channel == "call" and call.started_at == datetime(2026, 9, 1, 11, 0)
-    assert roles(parsed, call.external_id) == ["bot", "agent", "customer", "agent"]  # two phrases merged
-    assert parsed.messages[2].text == "Ja hallo, mijn koelkast is beschadigd bezorgd. De deur heeft een deuk."
+    assert roles(parsed, call.external_id) == [
+        "bot",
+        "agent",
+        "customer",
+        "agent",
+    ]  # two phrases merged
+    assert (
+        parsed.messages[2].text
+        == "Ja hallo, mijn koelkast is beschadigd bezorgd. De deur heeft een deuk."
+    )
     assert parsed.messages[2].sent_at == datetime(2026, 9, 1, 11, 0, 20, 500000)
     other = parse(ctx_factory, "genesys/transcript_91aa.json")
-    assert [m.role for m in other.messages] == ["system", "agent", "customer"]      # acd, agent, customer
+    assert [m.role for m in other.messages] == [
+        "system",
+        "agent",
+        "customer",
+    ]  # acd, agent, customer
 
 
 def test_contact_lens_participants_offsets_and_start_from_file_name(ctx_factory):
-    parsed = parse(ctx_factory, "contact_lens/0a1b2c3d-4e5f-6789-abcd-ef0123456789_analysis_2026-09-02T08-30-00Z.json")
+    parsed = parse(
+        ctx_factory,
+        "contact_lens/0a1b2c3d-4e5f-6789-abcd-ef0123456789_analysis_2026-09-02T08-30-00Z.json",
+    )
     [call] = parsed.contacts
     assert call.external_id == "0a1b2c3d-4e5f-6789-abcd-ef0123456789" and call.channel == "call"
-    assert call.started_at == datetime(2026, 9, 2, 10, 30)                 # 08:30Z
+    assert call.started_at == datetime(2026, 9, 2, 10, 30)  # 08:30Z
     assert [m.role for m in parsed.messages] == ["agent", "customer", "agent"]
     assert parsed.messages[1].sent_at == datetime(2026, 9, 2, 10, 30, 5, 300000)
     assert parsed.messages[1].text.startswith("Goedemorgen, ik heb een retourlabel nodig")
-    other = parse(ctx_factory, "contact_lens/7f7f0000-1111-2222-3333-444444444444_analysis_2026-09-03T12-05-10Z.json")
+    other = parse(
+        ctx_factory,
+        "contact_lens/7f7f0000-1111-2222-3333-444444444444_analysis_2026-09-03T12-05-10Z.json",
+    )
     assert [m.role for m in other.messages] == ["customer", "agent"]
 
 
-@pytest.mark.parametrize("name, agent", [("gesprek-2026-09-04_10-00-00.json", "spk_1"),
-                                         ("gesprek-2026-09-05_14-30-00.json", "spk_1")])
-def test_transcribe_speaker_labels_and_audio_segments_agent_inferred_not_speaker_0(ctx_factory, name, agent):
+@pytest.mark.parametrize(
+    "name, agent",
+    [("gesprek-2026-09-04_10-00-00.json", "spk_1"), ("gesprek-2026-09-05_14-30-00.json", "spk_1")],
+)
+def test_transcribe_speaker_labels_and_audio_segments_agent_inferred_not_speaker_0(
+    ctx_factory, name, agent
+):
     parsed = parse(ctx_factory, f"transcribe/{name}")
     [call] = parsed.contacts
     assert call.channel == "call" and call.meta["role_inferred"] is True
     assert {m.author: m.role for m in parsed.messages} == {agent: "agent", "spk_0": "customer"}
     customer = [m for m in parsed.messages if m.role == "customer"]
-    assert customer[-1].text in ("Mijn wasmachine is nog niet geleverd.",
-                                 "Ik bel over mijn factuur, er staan verzendkosten op die ik niet verwacht had.")
+    assert customer[-1].text in (
+        "Mijn wasmachine is nog niet geleverd.",
+        "Ik bel over mijn factuur, er staan verzendkosten op die ik niet verwacht had.",
+    )
     assert call.started_at.date() in (datetime(2026, 9, 4).date(), datetime(2026, 9, 5).date())
     assert all(m.sent_at >= call.started_at for m in parsed.messages)
 
@@ -214,15 +298,19 @@ def test_transcribe_speaker_labels_and_audio_segments_agent_inferred_not_speaker
 def test_transcribe_items_rebuild_words_and_punctuation(ctx_factory):
     parsed = parse(ctx_factory, "transcribe/gesprek-2026-09-04_10-00-00.json")
     assert [m.text for m in parsed.messages] == [
-        "Hallo?", "Goedemiddag, u spreekt met Sanne van Voorbeeldwinkel, waarmee kan ik u helpen?",
-        "Mijn wasmachine is nog niet geleverd."]
+        "Hallo?",
+        "Goedemiddag, u spreekt met Sanne van Voorbeeldwinkel, waarmee kan ik u helpen?",
+        "Mijn wasmachine is nog niet geleverd.",
+    ]
     assert parsed.messages[2].sent_at == datetime(2026, 9, 4, 10, 0, 5, 800000)
 
 
 def test_twilio_participants_from_the_transcript_resource(ctx_factory):
     parsed = parse(ctx_factory, "twilio/GT11111111111111111111111111111111.json")
     [call] = parsed.contacts
-    assert call.external_id == "GT11111111111111111111111111111111" and call.started_at == datetime(2026, 9, 8, 15, 0)
+    assert call.external_id == "GT11111111111111111111111111111111" and call.started_at == datetime(
+        2026, 9, 8, 15, 0
+    )
     assert [m.role for m in parsed.messages] == ["customer", "agent", "customer"]
     assert "role_inferred" not in call.meta and call.customer_key is not None
 
@@ -230,8 +318,12 @@ def test_twilio_participants_from_the_transcript_resource(ctx_factory):
 def test_twilio_without_participants_infers_the_agent_channel(ctx_factory):
     parsed = parse(ctx_factory, "twilio/sentences_GT22.json")
     [call] = parsed.contacts
-    assert call.external_id == "GT22222222222222222222222222222222"             # from meta.url
-    assert [m.role for m in parsed.messages] == ["customer", "agent", "customer"]  # channel 1 is the customer
+    assert call.external_id == "GT22222222222222222222222222222222"  # from meta.url
+    assert [m.role for m in parsed.messages] == [
+        "customer",
+        "agent",
+        "customer",
+    ]  # channel 1 is the customer
     assert parsed.messages[0].text.startswith("Mijn bestelling is niet compleet")
 
 
@@ -247,17 +339,24 @@ def test_broken_genesys_phrase_is_a_located_dutch_error(ctx_factory, tmp_path):
 
 # -- code tables ----------------------------------------------------------------------------------
 
+
 def test_code_tables_examples():
     table = codes()
     for example in table["zendesk"]["examples"]:
         key = example["via"].lower().replace(" ", "_")
         assert table["zendesk"]["via_channels"][key] == example["channel"]
     for example in table["freshdesk"]["examples"]:
-        assert table["freshdesk"]["ticket_sources"][str(example["source"])]["channel"] == example["channel"]
+        assert (
+            table["freshdesk"]["ticket_sources"][str(example["source"])]["channel"]
+            == example["channel"]
+        )
     for example in table["genesys"]["examples"]:
         assert table["genesys"]["purposes"][example["purpose"]] == example["role"]
     for example in table["contact_lens"]["examples"]:
-        assert table["contact_lens"]["participant_roles"][example["participant"].lower()] == example["role"]
+        assert (
+            table["contact_lens"]["participant_roles"][example["participant"].lower()]
+            == example["role"]
+        )
 
 
 def test_code_tables_are_validated():
@@ -269,47 +368,71 @@ def test_code_tables_are_validated():
 
 # -- a whole run ----------------------------------------------------------------------------------
 
+
 def test_run_reads_every_vendor_and_joins_across_windows(con, config, tmp_path):
     export = tmp_path / "export"
     shutil.copytree(VENDORS, export)
-    summary = ingest.run(con, [export], config.ingest, batch_files=2)   # comments and tickets in other windows
+    summary = ingest.run(
+        con, [export], config.ingest, batch_files=2
+    )  # comments and tickets in other windows
     errors = con.execute("SELECT path, error FROM sources WHERE status = 'error'").fetchall()
     assert errors == []
-    per_vendor = dict(con.execute(
-        "SELECT json_extract_string(meta, '$.vendor'), count(*) FROM contacts GROUP BY 1").fetchall())
-    assert per_vendor == {"zendesk": 6, "freshdesk": 3, "intercom": 3, "genesys": 2, "contact_lens": 2,
-                          "aws_transcribe": 2, "twilio": 2}
-    note = con.execute("SELECT status, error FROM sources WHERE path LIKE '%incremental_tickets_cursor.json'").fetchone()
+    per_vendor = dict(
+        con.execute(
+            "SELECT json_extract_string(meta, '$.vendor'), count(*) FROM contacts GROUP BY 1"
+        ).fetchall()
+    )
+    assert per_vendor == {
+        "zendesk": 6,
+        "freshdesk": 3,
+        "intercom": 3,
+        "genesys": 2,
+        "contact_lens": 2,
+        "aws_transcribe": 2,
+        "twilio": 2,
+    }
+    note = con.execute(
+        "SELECT status, error FROM sources WHERE path LIKE '%incremental_tickets_cursor.json'"
+    ).fetchone()
     assert note[0] == "ingested" and "tickets/4103/comments.json" in note[1]
-    counted = dict(con.execute("SELECT path, n_messages FROM sources WHERE path LIKE '%4101%'").fetchall())
+    counted = dict(
+        con.execute("SELECT path, n_messages FROM sources WHERE path LIKE '%4101%'").fetchall()
+    )
     assert list(counted.values()) == [3]
     assert any("tickets/4103/comments.json" in n for n in summary.notes)
     assert con.execute("SELECT count(*) FROM messages WHERE role = 'note'").fetchone()[0] == 6
     again = ingest.run(con, [export], config.ingest)
-    assert again.rows[-1][5] == 0                                       # nothing new the second time
+    assert again.rows[-1][5] == 0  # nothing new the second time
 
 
 def test_a_broken_vendor_file_does_not_stop_the_others(con, config, tmp_path):
     export = tmp_path / "export"
     shutil.copytree(VENDORS / "genesys", export)
-    (export / "kapot.json").write_text(json.dumps({"conversationId": "x", "transcripts": [{"phrases": [{"text": "a"}]}]}))
+    (export / "kapot.json").write_text(
+        json.dumps({"conversationId": "x", "transcripts": [{"phrases": [{"text": "a"}]}]})
+    )
     ingest.run(con, [export], config.ingest)
-    [(path, error)] = con.execute("SELECT path, error FROM sources WHERE status = 'error'").fetchall()
+    [(path, error)] = con.execute(
+        "SELECT path, error FROM sources WHERE status = 'error'"
+    ).fetchall()
     assert path.endswith("kapot.json") and "startTimeMs" in error
     assert con.execute("SELECT count(*) FROM contacts").fetchone()[0] == 2
 
 
 # -- the two crashes of issue 12 ------------------------------------------------------------------
 
+
 def test_chats_saved_as_a_top_level_list_are_read(ctx_factory, data_dir):
-    """Used to crash with a TypeError in chat._describe, taking every other file of the run along."""
+    """Used to crash with a TypeError in chat._describe, taking the other files of the run along."""
     document = json.loads((data_dir / "chat/generic.json").read_text())
     parsed = parse_file(json.dumps(document["conversations"]).encode(), ctx_factory("chats.json"))
     assert parsed.format == "chat_json" and len(parsed.contacts) == len(document["conversations"])
 
 
 def test_an_unknown_top_level_list_is_an_error_not_a_crash(ctx_factory):
-    with pytest.raises(InputFileError, match=r"a list of 2 item\(s\); first object's keys: rij, waarde"):
+    with pytest.raises(
+        InputFileError, match=r"a list of 2 item\(s\); first object's keys: rij, waarde"
+    ):
         parse_file(b'[{"rij": 1, "waarde": 2}, {"rij": 2, "waarde": 3}]', ctx_factory("x.json"))
     with pytest.raises(InputFileError, match=r"a list of 3 item\(s\)"):
         parse_file(b"[1, 2, 3]", ctx_factory("y.json"))

@@ -42,9 +42,13 @@ def _vendor(document: Any, kind: str, ctx: Context) -> tuple[Any, str] | None:
 
 
 def parse_json(data: bytes, kind: str, ctx: Context) -> Parsed:
-    if kind == "jsonl":    # the first line decides, so a chat JSONL file is not read twice
+    if kind == "jsonl":  # the first line decides, so a chat JSONL file is not read twice
         first = _first_line(data)
-        if isinstance(first, dict) and not _mapping_first(first, "jsonl", ctx) and recognise([first]):
+        if (
+            isinstance(first, dict)
+            and not _mapping_first(first, "jsonl", ctx)
+            and recognise([first])
+        ):
             lines = [obj for _, obj in chat.load_jsonl(data, ctx)]
             module, shape = recognise(lines) or recognise([first])
             return module.parse(shape, lines, ctx, "ndjson")
@@ -53,11 +57,11 @@ def parse_json(data: bytes, kind: str, ctx: Context) -> Parsed:
         document = json.loads(data.decode("utf-8-sig"))
     except json.JSONDecodeError as exc:
         if exc.msg != "Extra data":
-            chat.load_json(data, ctx)           # raises the located error
-            raise                               # pragma: no cover - load_json always raises here
+            chat.load_json(data, ctx)  # raises the located error
+            raise  # pragma: no cover - load_json always raises here
         return _ndjson_in_json(data, ctx)
     except UnicodeDecodeError:
-        document = chat.load_json(data, ctx)    # raises the located error
+        document = chat.load_json(data, ctx)  # raises the located error
     found = _vendor(document, "json", ctx)
     if found:
         module, shape = found

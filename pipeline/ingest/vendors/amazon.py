@@ -23,7 +23,17 @@ from pipeline.ingest.call import time_in_name
 from pipeline.ingest.records import Parsed
 from pipeline.ingest.text import to_local
 from pipeline.ingest.vendors.common import (
-    Conversation, Turn, build, codes, fail, infer_roles, lookup, need_list, objects, seconds)
+    Conversation,
+    Turn,
+    build,
+    codes,
+    fail,
+    infer_roles,
+    lookup,
+    need_list,
+    objects,
+    seconds,
+)
 
 _ANALYSIS_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2})[:_-]?(\d{2})[:_-]?(\d{2})(?:\.\d+)?Z")
 
@@ -31,11 +41,14 @@ _ANALYSIS_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2})[:_-]?(\d{2})[:_-]?(\d{
 def recognise(document: Any) -> str | None:
     if not isinstance(document, dict):
         return None
-    if isinstance(document.get("Transcript"), list) and ({"Participants", "CustomerMetadata", "Channel"} & set(document)):
+    if isinstance(document.get("Transcript"), list) and (
+        {"Participants", "CustomerMetadata", "Channel"} & set(document)
+    ):
         return "contact_lens"
     results = document.get("results")
-    if isinstance(results, dict) and (isinstance(results.get("items"), list)
-                                      or isinstance(results.get("audio_segments"), list)):
+    if isinstance(results, dict) and (
+        isinstance(results.get("items"), list) or isinstance(results.get("audio_segments"), list)
+    ):
         return "transcribe"
     return None
 
@@ -54,33 +67,69 @@ def _utc_in_name(name: str) -> datetime | None:
 
 def _contact_lens(document: dict, ctx: Any) -> Parsed:
     table = codes()["contact_lens"]
-    metadata = document.get("CustomerMetadata") if isinstance(document.get("CustomerMetadata"), dict) else {}
-    roles = {str(p.get("ParticipantId")): p.get("ParticipantRole")
-             for p in document.get("Participants") or [] if isinstance(p, dict)}
+    metadata = (
+        document.get("CustomerMetadata")
+        if isinstance(document.get("CustomerMetadata"), dict)
+        else {}
+    )
+    roles = {
+        str(p.get("ParticipantId")): p.get("ParticipantRole")
+        for p in document.get("Participants") or []
+        if isinstance(p, dict)
+    }
     turns = []
-    for index, item in enumerate(objects(need_list(document, "Transcript", "Contact Lens-uitvoer", ctx, "top level"),
-                                         "Transcript-regel", ctx, "Transcript")):
+    for index, item in enumerate(
+        objects(
+            need_list(document, "Transcript", "Contact Lens-uitvoer", ctx, "top level"),
+            "Transcript-regel",
+            ctx,
+            "Transcript",
+        )
+    ):
         spot = f"Transcript {index + 1}"
         participant = item.get("ParticipantId")
         role = lookup(table["participant_roles"], roles.get(str(participant), participant))
         if role is None:
-            raise fail(f"Contact Lens-regel met onbekende deelnemer '{participant}'", ctx, spot,
-                       "bekend: " + ", ".join(table["participant_roles"]))
+            raise fail(
+                f"Contact Lens-regel met onbekende deelnemer '{participant}'",
+                ctx,
+                spot,
+                "bekend: " + ", ".join(table["participant_roles"]),
+            )
         if item.get("BeginOffsetMillis") is None:
             raise fail("Contact Lens-regel zonder 'BeginOffsetMillis'", ctx, spot)
-        turns.append(Turn(text=str(item.get("Content") or ""), role=role, author=str(participant),
-                          offset=seconds(item["BeginOffsetMillis"], ctx, spot) / 1000.0,
-                          own_id=item.get("Id") or index))
+        turns.append(
+            Turn(
+                text=str(item.get("Content") or ""),
+                role=role,
+                author=str(participant),
+                offset=seconds(item["BeginOffsetMillis"], ctx, spot) / 1000.0,
+                own_id=item.get("Id") or index,
+            )
+        )
     if not turns:
         raise fail("Contact Lens-uitvoer zonder Transcript-regels", ctx, "Transcript")
     contact_id = metadata.get("ContactId") or ctx.name.split("_analysis_")[0].removesuffix(".json")
-    meta = {"vendor_channel": document.get("Channel"), "language": document.get("LanguageCode"),
-            "instance_id": metadata.get("InstanceId")}
+    meta = {
+        "vendor_channel": document.get("Channel"),
+        "language": document.get("LanguageCode"),
+        "instance_id": metadata.get("InstanceId"),
+    }
     parsed = Parsed(format="contact_lens")
-    build(Conversation("contact_lens", str(contact_id),
-                       lookup(table["channels"], document.get("Channel")) or table["default_channel"],
-                       "contact_lens", turns, started_at=_utc_in_name(ctx.name), merge_turns=True,
-                       meta={k: v for k, v in meta.items() if v is not None}), ctx, parsed)
+    build(
+        Conversation(
+            "contact_lens",
+            str(contact_id),
+            lookup(table["channels"], document.get("Channel")) or table["default_channel"],
+            "contact_lens",
+            turns,
+            started_at=_utc_in_name(ctx.name),
+            merge_turns=True,
+            meta={k: v for k, v in meta.items() if v is not None},
+        ),
+        ctx,
+        parsed,
+    )
     return parsed
 
 
@@ -90,37 +139,68 @@ def _transcribe(document: dict, ctx: Any) -> Parsed:
     if not turns:
         raise fail("Amazon Transcribe-uitvoer zonder tekst", ctx, "results")
     if all(t.author is None for t in turns):
-        raise fail("Amazon Transcribe-uitvoer zonder sprekers (speaker_labels)", ctx, "results",
-                   "start de transcriptie met ShowSpeakerLabels (of kanaalidentificatie)")
+        raise fail(
+            "Amazon Transcribe-uitvoer zonder sprekers (speaker_labels)",
+            ctx,
+            "results",
+            "start de transcriptie met ShowSpeakerLabels (of kanaalidentificatie)",
+        )
     evidence = infer_roles(turns, ctx.organisation_names, ctx.speakers)
     name = str(document.get("jobName") or ctx.name.removesuffix(".json"))
-    meta = {"language": document.get("results", {}).get("language_code") or document.get("languageCode"),
-            "role_inferred": True, "evidence": evidence}
+    meta = {
+        "language": document.get("results", {}).get("language_code")
+        or document.get("languageCode"),
+        "role_inferred": True,
+        "evidence": evidence,
+    }
     parsed = Parsed(format="aws_transcribe")
-    build(Conversation("aws_transcribe", name, "call", "aws_transcribe", turns,
-                       started_at=time_in_name(name) or time_in_name(ctx.name), merge_turns=True,
-                       meta={k: v for k, v in meta.items() if v is not None}), ctx, parsed)
+    build(
+        Conversation(
+            "aws_transcribe",
+            name,
+            "call",
+            "aws_transcribe",
+            turns,
+            started_at=time_in_name(name) or time_in_name(ctx.name),
+            merge_turns=True,
+            meta={k: v for k, v in meta.items() if v is not None},
+        ),
+        ctx,
+        parsed,
+    )
     return parsed
 
 
 def _audio_segments(results: dict, ctx: Any) -> list[Turn]:
     turns = []
-    for index, segment in enumerate(objects(results["audio_segments"], "audio_segment", ctx, "audio_segments")):
+    for index, segment in enumerate(
+        objects(results["audio_segments"], "audio_segment", ctx, "audio_segments")
+    ):
         spot = f"audio_segment {index + 1}"
-        turns.append(Turn(text=str(segment.get("transcript") or ""), role=None,
-                          author=segment.get("speaker_label") or segment.get("channel_label"),
-                          offset=seconds(segment.get("start_time"), ctx, spot), own_id=segment.get("id", index)))
+        turns.append(
+            Turn(
+                text=str(segment.get("transcript") or ""),
+                role=None,
+                author=segment.get("speaker_label") or segment.get("channel_label"),
+                offset=seconds(segment.get("start_time"), ctx, spot),
+                own_id=segment.get("id", index),
+            )
+        )
     return turns
 
 
 def _items(results: dict, ctx: Any) -> list[Turn]:
     """Words -> turns: consecutive words of one speaker, punctuation attached to the word before."""
     speaker_at: dict[str, str] = {}
-    labels = results.get("speaker_labels") if isinstance(results.get("speaker_labels"), dict) else {}
+    labels = (
+        results.get("speaker_labels") if isinstance(results.get("speaker_labels"), dict) else {}
+    )
     for segment in labels.get("segments") or []:
         for item in segment.get("items") or []:
             if isinstance(item, dict) and item.get("start_time") is not None:
-                speaker_at[str(item["start_time"])] = item.get("speaker_label") or segment.get("speaker_label")
+                speaker_at[str(item["start_time"])] = item.get("speaker_label") or segment.get(
+                    "speaker_label"
+                )
     turns: list[Turn] = []
     for index, item in enumerate(objects(results["items"], "item", ctx, "results.items")):
         alternatives = item.get("alternatives") or [{}]
@@ -133,6 +213,13 @@ def _items(results: dict, ctx: Any) -> list[Turn]:
         if turns and turns[-1].author == speaker:
             turns[-1].text += " " + word
         else:
-            turns.append(Turn(text=word, role=None, author=speaker, own_id=index,
-                              offset=seconds(item.get("start_time"), ctx, f"item {index + 1}")))
+            turns.append(
+                Turn(
+                    text=word,
+                    role=None,
+                    author=speaker,
+                    own_id=index,
+                    offset=seconds(item.get("start_time"), ctx, f"item {index + 1}"),
+                )
+            )
     return turns

@@ -8,7 +8,7 @@ ingester's cues (:mod:`pipeline.ingest.speakers`), never assumed to be speaker 0
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -36,7 +36,9 @@ def codes() -> dict[str, Any]:
 def validate_codes(data: dict[str, Any], origin: str = ORIGIN) -> dict[str, Any]:
     def check(value: Any, allowed: tuple[str, ...], where: str) -> None:
         if value not in allowed:
-            raise ResourceError(f"'{value}' is not one of {', '.join(allowed)}", path=origin, where=where)
+            raise ResourceError(
+                f"'{value}' is not one of {', '.join(allowed)}", path=origin, where=where
+            )
 
     out: dict[str, Any] = {}
     for vendor, tables in data.items():
@@ -49,7 +51,10 @@ def validate_codes(data: dict[str, Any], origin: str = ORIGIN) -> dict[str, Any]
                 table = {str(k).lower(): v for k, v in table.items()}
                 for key, value in table.items():
                     target = value.get("channel") if isinstance(value, dict) else value
-                    if name.endswith(("channels", "types", "sources")) and name != "conversation_sources":
+                    if (
+                        name.endswith(("channels", "types", "sources"))
+                        and name != "conversation_sources"
+                    ):
                         check(target, CHANNELS, f"{where}.{key}")
                     elif name.endswith(("roles", "purposes")):
                         check(target, ROLES, f"{where}.{key}")
@@ -64,7 +69,9 @@ def lookup(table: dict[str, Any], value: Any) -> Any:
     return table.get(str(value).lower()) if value is not None else None
 
 
-def fail(message: str, ctx: Any, where: str | None = None, hint: str | None = None) -> InputFileError:
+def fail(
+    message: str, ctx: Any, where: str | None = None, hint: str | None = None
+) -> InputFileError:
     return InputFileError(message, path=ctx.path, where=where, hint=hint)
 
 
@@ -72,8 +79,12 @@ def need(obj: dict, key: str, what: str, ctx: Any, where: str) -> Any:
     """``obj[key]``, or a Dutch error naming the vendor shape, the missing field and the place."""
     value = obj.get(key)
     if value in (None, ""):
-        raise fail(f"{what} zonder '{key}'", ctx, where,
-                   "is het bestand ingekort of met de hand bewerkt? Exporteer het opnieuw uit het systeem")
+        raise fail(
+            f"{what} zonder '{key}'",
+            ctx,
+            where,
+            "is het bestand ingekort of met de hand bewerkt? Exporteer het opnieuw uit het systeem",
+        )
     return value
 
 
@@ -102,7 +113,11 @@ def when(value: Any, ctx: Any, where: str) -> datetime | None:
 
 
 def from_epoch_ms(value: Any) -> datetime | None:
-    return to_local(datetime.fromtimestamp(float(value) / 1000.0, tz=UTC)) if value is not None else None
+    return (
+        to_local(datetime.fromtimestamp(float(value) / 1000.0, tz=UTC))
+        if value is not None
+        else None
+    )
 
 
 def seconds(value: Any, ctx: Any, where: str) -> float | None:
@@ -128,12 +143,12 @@ class Turn:
     """One message before it becomes a :class:`Message`."""
 
     text: str
-    role: str | None                # None: a numbered speaker whose role is inferred
+    role: str | None  # None: a numbered speaker whose role is inferred
     author: str | None = None
     sent_at: datetime | None = None
-    offset: float | None = None     # seconds from the call's start
+    offset: float | None = None  # seconds from the call's start
     own_id: Any = None
-    source_id: str | None = None    # the file it came from, when not the contact's own
+    source_id: str | None = None  # the file it came from, when not the contact's own
     meta: dict[str, Any] | None = None
 
 
@@ -148,7 +163,7 @@ class Conversation:
     customer: str | None = None
     subject: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
-    merge_turns: bool = False       # calls: consecutive phrases of one speaker become one turn
+    merge_turns: bool = False  # calls: consecutive phrases of one speaker become one turn
 
 
 def infer_roles(turns: list[Turn], organisation_names: tuple[str, ...], rules: Any) -> str | None:
@@ -158,10 +173,14 @@ def infer_roles(turns: list[Turn], organisation_names: tuple[str, ...], rules: A
     if not open_turns:
         return None
     if any(t.role == "agent" for t in turns):
-        agent, evidence = None, "een spreker is als medewerker bekend; de andere sprekers zijn klant"
+        agent, evidence = (
+            None,
+            "een spreker is als medewerker bekend; de andere sprekers zijn klant",
+        )
     else:
-        agent, evidence = infer_agent([(t.author or "?", t.text) for t in open_turns], rules,
-                                      organisation_names)
+        agent, evidence = infer_agent(
+            [(t.author or "?", t.text) for t in open_turns], rules, organisation_names
+        )
     for turn in open_turns:
         turn.role = "agent" if turn.author == agent else "customer"
         turn.meta = {**(turn.meta or {}), "role_inferred": True, "evidence": evidence}
@@ -179,7 +198,7 @@ def build(conv: Conversation, ctx: Any, parsed: Parsed) -> None:
             if last and last.author == turn.author and last.role == turn.role:
                 last.text += " " + turn.text
             else:
-                merged.append(Turn(**{**turn.__dict__}))
+                merged.append(replace(turn))
         turns = merged
     messages = []
     for index, turn in enumerate(turns):
@@ -190,15 +209,33 @@ def build(conv: Conversation, ctx: Any, parsed: Parsed) -> None:
         if turn.offset is not None:
             meta["offset_s"] = round(turn.offset, 3)
         own = turn.own_id if turn.own_id not in (None, "") else f"#{index}"
-        messages.append(Message(
-            message_id=stable_id(conv.vendor, conv.external_id, own), contact_id=contact_id,
-            seq=index, role=turn.role or "customer", sent_at=sent_at, author=turn.author,
-            text=turn.text.strip(), meta=meta or None, source_id=turn.source_id or ctx.source_id))
+        messages.append(
+            Message(
+                message_id=stable_id(conv.vendor, conv.external_id, own),
+                contact_id=contact_id,
+                seq=index,
+                role=turn.role or "customer",
+                sent_at=sent_at,
+                author=turn.author,
+                text=turn.text.strip(),
+                meta=meta or None,
+                source_id=turn.source_id or ctx.source_id,
+            )
+        )
     times = [m.sent_at for m in messages if m.sent_at is not None]
     started = conv.started_at or (min(times) if times else None)
-    parsed.contacts.append(Contact(
-        contact_id=contact_id, external_id=conv.external_id, channel=conv.channel, format=conv.fmt,
-        started_at=started, ended_at=max(times) if times else started,
-        customer_key=customer_key(ctx.salt, conv.customer), subject=conv.subject or None,
-        meta={"vendor": conv.vendor, **conv.meta}, source_id=ctx.source_id))
+    parsed.contacts.append(
+        Contact(
+            contact_id=contact_id,
+            external_id=conv.external_id,
+            channel=conv.channel,
+            format=conv.fmt,
+            started_at=started,
+            ended_at=max(times) if times else started,
+            customer_key=customer_key(ctx.salt, conv.customer),
+            subject=conv.subject or None,
+            meta={"vendor": conv.vendor, **conv.meta},
+            source_id=ctx.source_id,
+        )
+    )
     parsed.messages.extend(messages)

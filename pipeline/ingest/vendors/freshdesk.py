@@ -19,7 +19,17 @@ from typing import Any
 
 from pipeline.ingest.records import Parsed
 from pipeline.ingest.vendors.common import (
-    Conversation, Turn, body, build, codes, fail, lookup, need, objects, when)
+    Conversation,
+    Turn,
+    body,
+    build,
+    codes,
+    fail,
+    lookup,
+    need,
+    objects,
+    when,
+)
 from pipeline.ingest.vendors.pieces import FileRef, Piece
 
 NAME = "Freshdesk"
@@ -27,12 +37,19 @@ VENDOR = "freshdesk"
 
 
 def _is_ticket(item: Any) -> bool:
-    return isinstance(item, dict) and "requester_id" in item and "id" in item \
-        and isinstance(item.get("source"), int) and isinstance(item.get("status"), int)
+    return (
+        isinstance(item, dict)
+        and "requester_id" in item
+        and "id" in item
+        and isinstance(item.get("source"), int)
+        and isinstance(item.get("status"), int)
+    )
 
 
 def _is_conversation(item: Any) -> bool:
-    return isinstance(item, dict) and "ticket_id" in item and "incoming" in item and "private" in item
+    return (
+        isinstance(item, dict) and "ticket_id" in item and "incoming" in item and "private" in item
+    )
 
 
 def recognise(document: Any) -> str | None:
@@ -78,20 +95,31 @@ def comment_file(ticket_id: str) -> str:
 
 
 def orphan_message(ticket_ids: list[str]) -> str:
-    return (f"Freshdesk-gesprekken zonder ticket: ticket {', '.join(ticket_ids[:10])} staat in geen "
-            "ticketbestand van deze run")
+    return (
+        f"Freshdesk-gesprekken zonder ticket: ticket {', '.join(ticket_ids[:10])} staat in geen "
+        "ticketbestand van deze run"
+    )
 
 
-def joined(ticket: dict, found: list[tuple[Piece, dict]] | None, users: dict[str, dict], piece: Piece,
-           where: str) -> Conversation:
+def joined(
+    ticket: dict,
+    found: list[tuple[Piece, dict]] | None,
+    users: dict[str, dict],
+    piece: Piece,
+    where: str,
+) -> Conversation:
     convs = [(p.ref.source_id, c) for p, c in found] if found else []
     conv = _conversation(ticket, convs, piece.ref)
     if not found:
         conv.meta["conversations_missing"] = comment_file(str(ticket["id"]))
     if not conv.turns:
-        raise fail(f"Freshdesk-ticket zonder description_text en zonder gesprekken: ontbrekende bestanden "
-                   f"{comment_file(str(ticket['id']))}", piece.ref, where,
-                   "exporteer de lijst met include=description, of lees de gesprekken mee in")
+        raise fail(
+            f"Freshdesk-ticket zonder description_text en zonder gesprekken: ontbrekende bestanden "
+            f"{comment_file(str(ticket['id']))}",
+            piece.ref,
+            where,
+            "exporteer de lijst met include=description, of lees de gesprekken mee in",
+        )
     return conv
 
 
@@ -106,9 +134,16 @@ def _conversation(ticket: dict, convs: list[tuple[str | None, dict]], ctx: Any) 
     opening = body(ticket.get("description_text"), ticket.get("description"))
     if opening:
         by_agent = ticket.get("source") in table["agent_opened_sources"]
-        turns.append(Turn(text=opening, role="agent" if by_agent else "customer", own_id="description",
-                          author=None if by_agent else requester.get("name"),
-                          sent_at=when(ticket.get("created_at"), ctx, where), meta={"from": "description_text"}))
+        turns.append(
+            Turn(
+                text=opening,
+                role="agent" if by_agent else "customer",
+                own_id="description",
+                author=None if by_agent else requester.get("name"),
+                sent_at=when(ticket.get("created_at"), ctx, where),
+                meta={"from": "description_text"},
+            )
+        )
     notes = set(table["note_conversation_sources"])
     seen = set()
     for source_id, conv in convs:
@@ -123,19 +158,35 @@ def _conversation(ticket: dict, convs: list[tuple[str | None, dict]], ctx: Any) 
         else:
             role = "agent"
         kind = lookup(table["conversation_sources"], conv.get("source"))
-        turns.append(Turn(text=body(conv.get("body_text"), conv.get("body")), role=role,
-                          author=conv.get("from_email") if role == "customer" else None,
-                          own_id=conv.get("id"), source_id=source_id,
-                          sent_at=when(conv.get("created_at"), ctx, spot),
-                          meta={"conversation_source": kind} if kind else None))
-    head = turns[:1] if opening else []      # the opening question stays first
-    turns = head + sorted(turns[len(head):], key=lambda t: (t.sent_at is None, t.sent_at))
-    meta = {"vendor_channel": source.get("name") or (str(ticket.get("source")) if ticket.get("source") is not None
-                                                      else None),
-            "source_code": ticket.get("source"), "status_code": ticket.get("status")}
+        turns.append(
+            Turn(
+                text=body(conv.get("body_text"), conv.get("body")),
+                role=role,
+                author=conv.get("from_email") if role == "customer" else None,
+                own_id=conv.get("id"),
+                source_id=source_id,
+                sent_at=when(conv.get("created_at"), ctx, spot),
+                meta={"conversation_source": kind} if kind else None,
+            )
+        )
+    head = turns[:1] if opening else []  # the opening question stays first
+    turns = head + sorted(turns[len(head) :], key=lambda t: (t.sent_at is None, t.sent_at))
+    meta = {
+        "vendor_channel": source.get("name")
+        or (str(ticket.get("source")) if ticket.get("source") is not None else None),
+        "source_code": ticket.get("source"),
+        "status_code": ticket.get("status"),
+    }
     return Conversation(
-        vendor=VENDOR, external_id=ticket_id, channel=channel, fmt="freshdesk_api", turns=turns,
+        vendor=VENDOR,
+        external_id=ticket_id,
+        channel=channel,
+        fmt="freshdesk_api",
+        turns=turns,
         started_at=when(ticket.get("created_at"), ctx, where),
-        customer=requester.get("email") or requester.get("phone") or
-        (str(ticket["requester_id"]) if ticket.get("requester_id") is not None else None),
-        subject=ticket.get("subject"), meta={k: v for k, v in meta.items() if v is not None})
+        customer=requester.get("email")
+        or requester.get("phone")
+        or (str(ticket["requester_id"]) if ticket.get("requester_id") is not None else None),
+        subject=ticket.get("subject"),
+        meta={k: v for k, v in meta.items() if v is not None},
+    )

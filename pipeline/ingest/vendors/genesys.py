@@ -13,10 +13,21 @@ from typing import Any
 
 from pipeline.ingest.records import Parsed
 from pipeline.ingest.vendors.common import (
-    Conversation, Turn, build, codes, fail, from_epoch_ms, infer_roles, lookup, need, need_list, objects)
+    Conversation,
+    Turn,
+    build,
+    codes,
+    fail,
+    from_epoch_ms,
+    infer_roles,
+    lookup,
+    need,
+    need_list,
+    objects,
+)
 
 VENDOR = "genesys"
-_EPOCH_MS = 1e11          # below this a startTimeMs is an offset, not a moment
+_EPOCH_MS = 1e11  # below this a startTimeMs is an offset, not a moment
 
 
 def recognise(document: Any) -> str | None:
@@ -31,28 +42,50 @@ def parse(shape: str, document: dict, ctx: Any, fmt_note: str | None = None) -> 
     conv_id = str(need(document, "conversationId", "Genesys-transcript", ctx, "top level"))
     start_ms = document.get("conversationStartTime") or document.get("startTime")
     turns: list[tuple[float, Turn]] = []
-    for t_index, transcript in enumerate(objects(document["transcripts"], "transcript", ctx, "transcripts")):
+    for t_index, transcript in enumerate(
+        objects(document["transcripts"], "transcript", ctx, "transcripts")
+    ):
         start_ms = start_ms or transcript.get("startTime")
         where = f"transcript {t_index + 1}"
-        for index, phrase in enumerate(objects(need_list(transcript, "phrases", "Genesys-transcript", ctx, where),
-                                               "phrase", ctx, where)):
+        for index, phrase in enumerate(
+            objects(
+                need_list(transcript, "phrases", "Genesys-transcript", ctx, where),
+                "phrase",
+                ctx,
+                where,
+            )
+        ):
             spot = f"{where}, phrase {index + 1}"
             purpose = phrase.get("participantPurpose")
             role = lookup(table["purposes"], purpose)
             if purpose is not None and role is None:
-                raise fail(f"Genesys-phrase met onbekende participantPurpose '{purpose}'", ctx, spot,
-                           "bekend: " + ", ".join(table["purposes"]))
+                raise fail(
+                    f"Genesys-phrase met onbekende participantPurpose '{purpose}'",
+                    ctx,
+                    spot,
+                    "bekend: " + ", ".join(table["purposes"]),
+                )
             moment = phrase.get("startTimeMs")
             if not isinstance(moment, (int, float)):
                 raise fail("Genesys-phrase zonder 'startTimeMs'", ctx, spot)
-            turns.append((float(moment), Turn(
-                text=str(phrase.get("text") or ""), role=role, author=purpose or f"kanaal {phrase.get('channelId')}",
-                own_id=f"{t_index}.{index}")))
+            turns.append(
+                (
+                    float(moment),
+                    Turn(
+                        text=str(phrase.get("text") or ""),
+                        role=role,
+                        author=purpose or f"kanaal {phrase.get('channelId')}",
+                        own_id=f"{t_index}.{index}",
+                    ),
+                )
+            )
     if not turns:
         raise fail("Genesys-transcript zonder phrases", ctx, "transcripts")
     turns.sort(key=lambda pair: pair[0])
     absolute = turns[0][0] >= _EPOCH_MS
-    started = from_epoch_ms(start_ms) if start_ms else (from_epoch_ms(turns[0][0]) if absolute else None)
+    started = (
+        from_epoch_ms(start_ms) if start_ms else (from_epoch_ms(turns[0][0]) if absolute else None)
+    )
     begin = float(start_ms) if start_ms else (turns[0][0] if absolute else 0.0)
     for moment, turn in turns:
         if absolute:
@@ -66,7 +99,18 @@ def parse(shape: str, document: dict, ctx: Any, fmt_note: str | None = None) -> 
     if evidence:
         meta.update(role_inferred=True, evidence=evidence)
     parsed = Parsed(format="genesys_transcript")
-    build(Conversation(VENDOR, conv_id, lookup(table["media_types"], media) or table["default_channel"],
-                       "genesys_transcript", ordered, started_at=started, merge_turns=True,
-                       meta={k: v for k, v in meta.items() if v is not None}), ctx, parsed)
+    build(
+        Conversation(
+            VENDOR,
+            conv_id,
+            lookup(table["media_types"], media) or table["default_channel"],
+            "genesys_transcript",
+            ordered,
+            started_at=started,
+            merge_turns=True,
+            meta={k: v for k, v in meta.items() if v is not None},
+        ),
+        ctx,
+        parsed,
+    )
     return parsed

@@ -15,13 +15,28 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.ingest.records import Parsed
-from pipeline.ingest.vendors.common import Conversation, Turn, body, build, codes, fail, lookup, need, objects, when
+from pipeline.ingest.vendors.common import (
+    Conversation,
+    Turn,
+    body,
+    build,
+    codes,
+    fail,
+    lookup,
+    need,
+    objects,
+    when,
+)
 
 VENDOR = "intercom"
 
 
 def _is_conversation(item: Any) -> bool:
-    return isinstance(item, dict) and item.get("type") == "conversation" and isinstance(item.get("source"), dict)
+    return (
+        isinstance(item, dict)
+        and item.get("type") == "conversation"
+        and isinstance(item.get("source"), dict)
+    )
 
 
 def recognise(document: Any) -> str | None:
@@ -52,8 +67,10 @@ def parse(shape: str, document: Any, ctx: Any, fmt_note: str | None = None) -> P
             without_parts += 1
         build(_conversation(item, ctx, where), ctx, parsed)
     if without_parts:
-        parsed.notes.append(f"Intercom: {without_parts} gesprek(ken) zonder conversation_parts (de lijst-API "
-                            "geeft alleen het openingsbericht); haal ze op met GET /conversations/{id}")
+        parsed.notes.append(
+            f"Intercom: {without_parts} gesprek(ken) zonder conversation_parts (de lijst-API "
+            "geeft alleen het openingsbericht); haal ze op met GET /conversations/{id}"
+        )
     return parsed
 
 
@@ -70,28 +87,51 @@ def _conversation(item: dict, ctx: Any, where: str) -> Conversation:
     notes = {t.lower() for t in table["note_part_types"]}
     for index, part in enumerate(objects(parts, "conversation part", ctx, where)):
         if not body(part.get("body")):
-            continue                     # assignment, open, close, snoozed, ... without a message
+            continue  # assignment, open, close, snoozed, ... without a message
         turn = _turn(part, table, ctx, f"{where}, part {index + 1}", None, part.get("id"))
         if str(part.get("part_type", "")).lower() in notes:
             turn.role = "note"
         turns.append(turn)
     author = source.get("author") or {}
-    listed = (item.get("contacts") or {}).get("contacts") if isinstance(item.get("contacts"), dict) else None
+    listed = (
+        (item.get("contacts") or {}).get("contacts")
+        if isinstance(item.get("contacts"), dict)
+        else None
+    )
     first_contact = listed[0] if listed and isinstance(listed[0], dict) else {}
     customer = author.get("email") if turns[0].role == "customer" else None
-    meta = {"vendor_channel": source_type, "delivered_as": source.get("delivered_as"), "state": item.get("state")}
+    meta = {
+        "vendor_channel": source_type,
+        "delivered_as": source.get("delivered_as"),
+        "state": item.get("state"),
+    }
     return Conversation(
-        vendor=VENDOR, external_id=conv_id, channel=channel, fmt="intercom_api", turns=turns, started_at=started,
+        vendor=VENDOR,
+        external_id=conv_id,
+        channel=channel,
+        fmt="intercom_api",
+        turns=turns,
+        started_at=started,
         customer=customer or first_contact.get("external_id") or first_contact.get("id"),
         subject=body(source.get("subject"), item.get("title")) or None,
-        meta={k: v for k, v in meta.items() if v is not None})
+        meta={k: v for k, v in meta.items() if v is not None},
+    )
 
 
 def _turn(part: dict, table: dict, ctx: Any, where: str, default_time, own_id) -> Turn:
     author = part.get("author") if isinstance(part.get("author"), dict) else {}
     role = lookup(table["author_roles"], author.get("type"))
     if role is None:
-        raise fail(f"Intercom-bericht met onbekend author.type '{author.get('type')}'", ctx, where,
-                   "bekende types: " + ", ".join(table["author_roles"]))
-    return Turn(text=body(part.get("body")), role=role, author=author.get("name") or author.get("email"),
-                sent_at=when(part.get("created_at"), ctx, where) or default_time, own_id=own_id)
+        raise fail(
+            f"Intercom-bericht met onbekend author.type '{author.get('type')}'",
+            ctx,
+            where,
+            "bekende types: " + ", ".join(table["author_roles"]),
+        )
+    return Turn(
+        text=body(part.get("body")),
+        role=role,
+        author=author.get("name") or author.get("email"),
+        sent_at=when(part.get("created_at"), ctx, where) or default_time,
+        own_id=own_id,
+    )

@@ -29,12 +29,12 @@ class FileRef:
 
 @dataclass
 class Piece:
-    vendor: str                     # zendesk | freshdesk
-    kind: str                       # tickets | comments
+    vendor: str  # zendesk | freshdesk
+    kind: str  # tickets | comments
     ref: FileRef
-    items: list[dict]               # tickets, or comments / conversations
+    items: list[dict]  # tickets, or comments / conversations
     users: dict[str, dict] = field(default_factory=dict)
-    ticket_id: str | None = None    # comments: the ticket they belong to (Zendesk: from the path)
+    ticket_id: str | None = None  # comments: the ticket they belong to (Zendesk: from the path)
     fmt: str = ""
 
 
@@ -77,14 +77,20 @@ def resolve(held: list[Parsed]) -> list[tuple[Any, ...]]:
             keys = {_module(piece.vendor).ticket_of(piece, item) for item in piece.items}
             orphans = sorted(k for k in keys if (piece.vendor, k) not in used)
             if orphans and len(orphans) == len(keys):
-                outcomes[index] = ("error", _module(piece.vendor).orphan_message(orphans), None,
-                                   "lees het ticketbestand (de ticketpagina of export) in dezelfde run mee in")
+                outcomes[index] = (
+                    "error",
+                    _module(piece.vendor).orphan_message(orphans),
+                    None,
+                    "lees het ticketbestand (de ticketpagina of export) in dezelfde run mee in",
+                )
             elif orphans:
                 outcomes[index][1].notes.append(_module(piece.vendor).orphan_message(orphans))
     return outcomes
 
 
-def _tickets(piece: Piece, comments: dict, users: dict[str, dict], out: Parsed) -> set[tuple[str, str]]:
+def _tickets(
+    piece: Piece, comments: dict, users: dict[str, dict], out: Parsed
+) -> set[tuple[str, str]]:
     from pipeline.ingest.vendors.common import build
 
     module = _module(piece.vendor)
@@ -98,7 +104,11 @@ def _tickets(piece: Piece, comments: dict, users: dict[str, dict], out: Parsed) 
             missing.append(module.comment_file(key))
         build(module.joined(ticket, found, users, piece, f"ticket {index + 1}"), piece.ref, out)
     if missing:
-        shown = ", ".join(missing[:10]) + (f" en nog {len(missing) - 10}" if len(missing) > 10 else "")
-        out.notes.append(f"{module.NAME}: {len(missing)} ticket(s) alleen uit de beschrijving gelezen, "
-                         f"ontbrekende bestanden {shown}")
+        shown = ", ".join(missing[:10]) + (
+            f" en nog {len(missing) - 10}" if len(missing) > 10 else ""
+        )
+        out.notes.append(
+            f"{module.NAME}: {len(missing)} ticket(s) alleen uit de beschrijving gelezen, "
+            f"ontbrekende bestanden {shown}"
+        )
     return used

@@ -1,4 +1,4 @@
-"""Zendesk Support: API ticket pages, their comment files, the Admin Center export and ticket events.
+"""Zendesk Support: API ticket pages, their comment files, the Admin Center export, ticket events.
 
 Shapes (Zendesk's own documented JSON):
 - ``GET /api/v2/tickets.json`` and ``/api/v2/incremental/tickets/cursor.json`` pages:
@@ -24,7 +24,18 @@ from typing import Any
 
 from pipeline.ingest.records import Parsed
 from pipeline.ingest.vendors.common import (
-    Conversation, Turn, body, build, codes, fail, lookup, need, need_list, objects, when)
+    Conversation,
+    Turn,
+    body,
+    build,
+    codes,
+    fail,
+    lookup,
+    need,
+    need_list,
+    objects,
+    when,
+)
 from pipeline.ingest.vendors.pieces import FileRef, Piece
 
 NAME = "Zendesk"
@@ -34,8 +45,13 @@ _TICKET_IN_PATH = re.compile(r"(\d+)\D*comments[^/\\]*$|comments\D*(\d+)[^/\\]*$
 
 
 def _is_ticket(item: Any) -> bool:
-    return isinstance(item, dict) and "requester_id" in item and "id" in item \
-        and isinstance(item.get("status", ""), str) and not isinstance(item.get("source"), int)
+    return (
+        isinstance(item, dict)
+        and "requester_id" in item
+        and "id" in item
+        and isinstance(item.get("status", ""), str)
+        and not isinstance(item.get("source"), int)
+    )
 
 
 def recognise(document: Any) -> str | None:
@@ -49,7 +65,7 @@ def recognise(document: Any) -> str | None:
     if _is_ticket(document.get("ticket")):
         return "page"
     if _is_ticket(document) and isinstance(document.get("comments"), list):
-        return "export"                          # a one-line Admin Center export
+        return "export"  # a one-line Admin Center export
     tickets = document.get("tickets")
     if isinstance(tickets, list):
         first = tickets[0] if tickets else None
@@ -57,10 +73,16 @@ def recognise(document: Any) -> str | None:
             return "page" if _PAGE_KEYS & set(document) else None
         if _is_ticket(first) and "comments" not in first:
             return "page"
-        return None          # tickets with comments inside: the chat mapping 'zendesk' reads those
+        return None  # tickets with comments inside: the chat mapping 'zendesk' reads those
     found = document.get("comments")
-    if isinstance(found, list) and (not found or (isinstance(found[0], dict) and "author_id" in found[0]
-                                                  and ("public" in found[0] or "plain_body" in found[0]))):
+    if isinstance(found, list) and (
+        not found
+        or (
+            isinstance(found[0], dict)
+            and "author_id" in found[0]
+            and ("public" in found[0] or "plain_body" in found[0])
+        )
+    ):
         return "comments"
     return None
 
@@ -74,8 +96,13 @@ def parse(shape: str, document: Any, ctx: Any, fmt_note: str | None = None) -> P
             where = f"{'regel' if fmt_note else 'ticket'} {index + 1}"
             comments = need_list(ticket, "comments", "Zendesk-ticket", ctx, where)
             _check_comments(comments, ctx, where)
-            build(_conversation(ticket, [(None, c) for c in comments], {}, ctx, where, "zendesk_export"),
-                  ref, parsed)
+            build(
+                _conversation(
+                    ticket, [(None, c) for c in comments], {}, ctx, where, "zendesk_export"
+                ),
+                ref,
+                parsed,
+            )
         return parsed
     if shape == "events":
         return _events(document, ctx, ref)
@@ -85,20 +112,34 @@ def parse(shape: str, document: Any, ctx: Any, fmt_note: str | None = None) -> P
         _check_comments(comments, ctx, "comments")
         ticket_id = _ticket_in_path(ctx.path)
         if ticket_id is None:
-            raise fail("Zendesk-comments zonder ticketnummer: de comments noemen hun ticket niet en de "
-                       "bestandsnaam ook niet", ctx, "bestandsnaam",
-                       "bewaar ze als tickets/{id}/comments.json (zoals het API-pad) of {id}_comments.json")
-        return Parsed(format="zendesk_api", pending=[Piece(VENDOR, "comments", ref, comments, users,
-                                                           ticket_id, "zendesk_api")])
-    tickets = [document["ticket"]] if "ticket" in document else \
-        need_list(document, "tickets", "Zendesk-pagina", ctx, "top level")
+            raise fail(
+                "Zendesk-comments zonder ticketnummer: de comments noemen hun ticket niet en de "
+                "bestandsnaam ook niet",
+                ctx,
+                "bestandsnaam",
+                "bewaar ze als tickets/{id}/comments.json (zoals het API-pad) "
+                "of {id}_comments.json",
+            )
+        return Parsed(
+            format="zendesk_api",
+            pending=[Piece(VENDOR, "comments", ref, comments, users, ticket_id, "zendesk_api")],
+        )
+    tickets = (
+        [document["ticket"]]
+        if "ticket" in document
+        else need_list(document, "tickets", "Zendesk-pagina", ctx, "top level")
+    )
     for index, ticket in enumerate(objects(tickets, "ticket", ctx, "tickets")):
         need(ticket, "id", "Zendesk-ticket", ctx, f"ticket {index + 1}")
-    parsed = Parsed(format="zendesk_api", pending=[Piece(VENDOR, "tickets", ref, tickets, users, None,
-                                                         "zendesk_api")])
+    parsed = Parsed(
+        format="zendesk_api",
+        pending=[Piece(VENDOR, "tickets", ref, tickets, users, None, "zendesk_api")],
+    )
     if document.get("end_of_stream") is False:
-        parsed.notes.append("Zendesk: incrementele pagina met end_of_stream=false; lees ook de volgende "
-                            "pagina's (after_cursor) in")
+        parsed.notes.append(
+            "Zendesk: incrementele pagina met end_of_stream=false; lees ook de volgende "
+            "pagina's (after_cursor) in"
+        )
     return parsed
 
 
@@ -111,18 +152,26 @@ def comment_file(ticket_id: str) -> str:
 
 
 def orphan_message(ticket_ids: list[str]) -> str:
-    return (f"Zendesk-comments zonder ticket: ticket {', '.join(ticket_ids[:10])} staat in geen "
-            "ticketbestand van deze run")
+    return (
+        f"Zendesk-comments zonder ticket: ticket {', '.join(ticket_ids[:10])} staat in geen "
+        "ticketbestand van deze run"
+    )
 
 
-def joined(ticket: dict, found: list[tuple[Piece, dict]] | None, users: dict[str, dict], piece: Piece,
-           where: str) -> Conversation:
+def joined(
+    ticket: dict,
+    found: list[tuple[Piece, dict]] | None,
+    users: dict[str, dict],
+    piece: Piece,
+    where: str,
+) -> Conversation:
     comments = [(p.ref.source_id, c) for p, c in found] if found else None
     return _conversation(ticket, comments, users, piece.ref, where, "zendesk_api")
 
 
 def _ticket_in_path(path: str) -> str | None:
-    """The ticket id of a comments file: tickets/123/comments.json, 123_comments.json, comments-123.json."""
+    """The ticket id of a comments file: tickets/123/comments.json, 123_comments.json,
+    comments-123.json."""
     folders = re.findall(r"(\d+)[/\\]comments[^/\\]*$", path)
     if folders:
         return folders[-1]
@@ -170,8 +219,14 @@ def _logged_for_caller(turn: Turn) -> None:
     turn.meta = {**(turn.meta or {}), "logged_by_agent": True}
 
 
-def _conversation(ticket: dict, comments: list[tuple[str | None, dict]] | None, users: dict[str, dict],
-                  ctx: Any, where: str, fmt: str) -> Conversation:
+def _conversation(
+    ticket: dict,
+    comments: list[tuple[str | None, dict]] | None,
+    users: dict[str, dict],
+    ctx: Any,
+    where: str,
+    fmt: str,
+) -> Conversation:
     ticket_id = str(need(ticket, "id", "Zendesk-ticket", ctx, where))
     where = f"ticket {ticket_id}"
     requester = str(ticket.get("requester_id"))
@@ -191,25 +246,45 @@ def _conversation(ticket: dict, comments: list[tuple[str | None, dict]] | None, 
             elif str(comment.get("type", "")).lower() in system_types:
                 role = "system"
             author = users.get(str(comment.get("author_id"))) or {}
-            turns.append(Turn(
-                text=body(comment.get("plain_body"), comment.get("body"), comment.get("html_body")),
-                role=role, author=author.get("name"), own_id=own, source_id=source_id,
-                sent_at=when(comment.get("created_at"), ctx, f"{where}, comment {own}"),
-                meta={"role_inferred": True, "evidence": "auteur is niet de aanvrager"} if inferred else None))
+            turns.append(
+                Turn(
+                    text=body(
+                        comment.get("plain_body"), comment.get("body"), comment.get("html_body")
+                    ),
+                    role=role,
+                    author=author.get("name"),
+                    own_id=own,
+                    source_id=source_id,
+                    sent_at=when(comment.get("created_at"), ctx, f"{where}, comment {own}"),
+                    meta={"role_inferred": True, "evidence": "auteur is niet de aanvrager"}
+                    if inferred
+                    else None,
+                )
+            )
         turns.sort(key=lambda t: (t.sent_at is None, t.sent_at))
         if channel == "call" and turns and turns[0].role == "agent":
             _logged_for_caller(turns[0])
     else:
         text = body(ticket.get("description"))
         if not text:
-            raise fail(f"Zendesk-pagina zonder comments: ontbrekende bestanden {comment_file(ticket_id)}",
-                       ctx, where, "het ticket heeft geen description; lees de comments-bestanden mee in")
+            raise fail(
+                f"Zendesk-pagina zonder comments: ontbrekende bestanden {comment_file(ticket_id)}",
+                ctx,
+                where,
+                "het ticket heeft geen description; lees de comments-bestanden mee in",
+            )
         opener = ticket.get("submitter_id", ticket.get("requester_id"))
         role, _ = _role(opener, requester, users)
-        turns.append(Turn(text=text, role=role, own_id="description",
-                          author=(users.get(str(opener)) or {}).get("name"),
-                          sent_at=when(ticket.get("created_at"), ctx, where),
-                          meta={"from": "description"}))
+        turns.append(
+            Turn(
+                text=text,
+                role=role,
+                own_id="description",
+                author=(users.get(str(opener)) or {}).get("name"),
+                sent_at=when(ticket.get("created_at"), ctx, where),
+                meta={"from": "description"},
+            )
+        )
         if channel == "call" and role == "agent":
             _logged_for_caller(turns[0])
     person = users.get(requester) or {}
@@ -217,20 +292,32 @@ def _conversation(ticket: dict, comments: list[tuple[str | None, dict]] | None, 
     if comments is None:
         meta["comments_missing"] = comment_file(ticket_id)
     return Conversation(
-        vendor=VENDOR, external_id=ticket_id, channel=channel, fmt=fmt, turns=turns,
+        vendor=VENDOR,
+        external_id=ticket_id,
+        channel=channel,
+        fmt=fmt,
+        turns=turns,
         started_at=when(ticket.get("created_at"), ctx, where),
-        customer=person.get("email") or person.get("phone") or (requester if requester != "None" else None),
+        customer=person.get("email")
+        or person.get("phone")
+        or (requester if requester != "None" else None),
         subject=ticket.get("subject") or ticket.get("raw_subject"),
-        meta={k: v for k, v in meta.items() if v is not None})
+        meta={k: v for k, v in meta.items() if v is not None},
+    )
 
 
 def _events(document: dict, ctx: Any, ref: FileRef) -> Parsed:
     """ticket_events -> one contact per ticket from its Comment child events."""
-    events = objects(need_list(document, "ticket_events", "Zendesk-ticket_events", ctx, "top level"),
-                     "ticket event", ctx, "ticket_events")
+    events = objects(
+        need_list(document, "ticket_events", "Zendesk-ticket_events", ctx, "top level"),
+        "ticket event",
+        ctx,
+        "ticket_events",
+    )
     users = _users(document, ctx)
-    per_ticket: dict[str, dict[str, Any]] = defaultdict(lambda: {"comments": [], "via": None,
-                                                                 "requester": None, "created": None})
+    per_ticket: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"comments": [], "via": None, "requester": None, "created": None}
+    )
     for index, event in enumerate(events):
         where = f"ticket event {index + 1}"
         ticket_id = str(need(event, "ticket_id", "Zendesk-ticket_event", ctx, where))
@@ -242,27 +329,47 @@ def _events(document: dict, ctx: Any, ref: FileRef) -> Parsed:
             if not isinstance(child, dict):
                 continue
             kind = child.get("event_type") or child.get("type")
-            if kind == "Create" and (child.get("field_name") == "requester_id" or "requester_id" in child):
+            if kind == "Create" and (
+                child.get("field_name") == "requester_id" or "requester_id" in child
+            ):
                 ticket["requester"] = child.get("value", child.get("requester_id"))
             if kind in ("Comment", "VoiceComment") or child.get("type") == "Comment":
-                ticket["comments"].append({
-                    **child, "created_at": child.get("created_at") or moment,
-                    "author_id": child.get("author_id", event.get("updater_id"))})
+                ticket["comments"].append(
+                    {
+                        **child,
+                        "created_at": child.get("created_at") or moment,
+                        "author_id": child.get("author_id", event.get("updater_id")),
+                    }
+                )
     parsed = Parsed(format="zendesk_events")
     for ticket_id, ticket in per_ticket.items():
         if not ticket["comments"]:
             continue
         first_author = ticket["comments"][0].get("author_id")
         requester = ticket["requester"] if ticket["requester"] is not None else first_author
-        synthetic = {"id": ticket_id, "requester_id": requester, "via": ticket["via"],
-                     "created_at": ticket["created"]}
+        synthetic = {
+            "id": ticket_id,
+            "requester_id": requester,
+            "via": ticket["via"],
+            "created_at": ticket["created"],
+        }
         _check_comments(ticket["comments"], ctx, f"ticket {ticket_id}")
-        conv = _conversation(synthetic, [(None, c) for c in ticket["comments"]], users, ctx,
-                             f"ticket {ticket_id}", "zendesk_events")
+        conv = _conversation(
+            synthetic,
+            [(None, c) for c in ticket["comments"]],
+            users,
+            ctx,
+            f"ticket {ticket_id}",
+            "zendesk_events",
+        )
         if ticket["requester"] is None:
             conv.meta["requester_from"] = "eerste comment"
         build(conv, ref, parsed)
     if not parsed.contacts:
-        raise fail("Zendesk-ticket_events zonder comments (child_events van type Comment)", ctx, "ticket_events",
-                   "exporteer met include=comment_events")
+        raise fail(
+            "Zendesk-ticket_events zonder comments (child_events van type Comment)",
+            ctx,
+            "ticket_events",
+            "exporteer met include=comment_events",
+        )
     return parsed
