@@ -436,3 +436,48 @@ def test_an_unknown_top_level_list_is_an_error_not_a_crash(ctx_factory):
         parse_file(b'[{"rij": 1, "waarde": 2}, {"rij": 2, "waarde": 3}]', ctx_factory("x.json"))
     with pytest.raises(InputFileError, match=r"a list of 3 item\(s\)"):
         parse_file(b"[1, 2, 3]", ctx_factory("y.json"))
+
+
+def test_status_lists_the_note_of_a_file_that_was_read(con, config, tmp_path):
+    from pipeline import status
+
+    export = tmp_path / "zendesk"
+    shutil.copytree(VENDORS / "zendesk", export)
+    ingest.run(con, [export], config.ingest)
+    files = status.summaries(con, "db")[1]
+    assert any("tickets/4103/comments.json" in note for note in files.notes)
+    assert files.warnings == []
+
+
+def test_joined_in_worker_processes_too(con, config, tmp_path):
+    export = tmp_path / "zendesk"
+    shutil.copytree(VENDORS / "zendesk" / "tickets", export / "tickets")
+    shutil.copy(VENDORS / "zendesk" / "incremental_tickets_cursor.json", export)
+    ingest.run(con, [export], config.ingest, workers=2, batch_files=1)
+    rows = con.execute(
+        "SELECT c.external_id, count(*) FROM contacts c JOIN messages m USING (contact_id) "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert rows == [("4101", 3), ("4102", 3), ("4103", 1)]
+
+
+def test_zendesk_single_ticket_and_intercom_ndjson(ctx_factory, tmp_path):
+    page = json.loads((VENDORS / "zendesk/incremental_tickets_cursor.json").read_text())
+    single = tmp_path / "4103.json"
+    single.write_text(json.dumps({"ticket": page["tickets"][2]}))
+    [outcome] = resolve([parse_file(single.read_bytes(), ctx_factory(single))])
+    assert [m.text for m in outcome[1].messages] == ["Kan ik mijn retour ook in de winkel inleveren?"]
+    conv = json.loads((VENDORS / "intercom/conversation_215470.json").read_text())
+    lines = tmp_path / "intercom.jsonl"
+    lines.write_text(json.dumps(conv) + "\n" + json.dumps({**conv, "id": "215470000124"}) + "\n")
+    parsed = parse_file(lines.read_bytes(), ctx_factory(lines))
+    assert parsed.format == "intercom_api" and len(parsed.contacts) == 2
+
+
+def test_a_broken_line_in_an_ndjson_export_names_the_line(ctx_factory, tmp_path):
+    path = tmp_path / "export.json"
+    good = (VENDORS / "zendesk/admin_center_export.json").read_text().splitlines()[0]
+    path.write_text(good + "\n" + good[:-20] + "\n")
+    with pytest.raises(InputFileError, match="invalid JSON") as info:
+        parse_file(path.read_bytes(), ctx_factory(path))
+    assert info.value.where.startswith("line 2")
