@@ -316,15 +316,27 @@ def test_twilio_participants_from_the_transcript_resource(ctx_factory):
 
 
 def test_twilio_without_participants_infers_the_agent_channel(ctx_factory):
-    parsed = parse(ctx_factory, "twilio/sentences_GT22.json")
+    [(status, parsed)] = resolve([parse(ctx_factory, "twilio/sentences_GT22.json")])
     [call] = parsed.contacts
-    assert call.external_id == "GT22222222222222222222222222222222"  # from meta.url
-    assert [m.role for m in parsed.messages] == [
-        "customer",
-        "agent",
-        "customer",
-    ]  # channel 1 is the customer
+    assert status == "ok" and call.external_id == "GT22222222222222222222222222222222"  # meta.url
+    roles = [m.role for m in parsed.messages]
+    assert roles == ["customer", "agent", "customer"]  # channel 1 is the customer here
+    assert call.meta["role_inferred"] is True and call.started_at is None
     assert parsed.messages[0].text.startswith("Mijn bestelling is niet compleet")
+
+
+def test_twilio_sentences_joined_with_their_transcript_resource_file(ctx_factory):
+    resource, sentences = joined(
+        ctx_factory, "twilio/transcript_GT22.json", "twilio/sentences_GT22.json"
+    )
+    assert resource == ("ok", resource[1]) and not resource[1].contacts
+    [call] = sentences[1].contacts
+    assert "role_inferred" not in call.meta and call.customer_key is not None
+    assert call.started_at == datetime(2026, 9, 9, 9, 45)  # media_start_time 07:45Z
+    assert [m.role for m in sentences[1].messages] == ["customer", "agent", "customer"]
+    assert sentences[1].messages[1].sent_at == datetime(2026, 9, 9, 9, 45, 2, 500000)
+    [alone] = joined(ctx_factory, "twilio/transcript_GT22.json")
+    assert alone[0] == "error" and alone[1].startswith("Twilio-transcript zonder zinnen")
 
 
 def test_broken_genesys_phrase_is_a_located_dutch_error(ctx_factory, tmp_path):

@@ -34,6 +34,7 @@ from pipeline.ingest.vendors.pieces import FileRef, Piece
 
 NAME = "Freshdesk"
 VENDOR = "freshdesk"
+ORPHAN_HINT = "lees het ticketbestand (de ticketpagina of export) in dezelfde run mee in"
 
 
 def _is_ticket(item: Any) -> bool:
@@ -84,6 +85,10 @@ def parse(shape: str, document: Any, ctx: Any, fmt_note: str | None = None) -> P
     if waiting:
         parsed.pending.append(Piece(VENDOR, "tickets", ref, waiting, fmt="freshdesk_api"))
     return parsed
+
+
+def ticket_key(ticket: dict) -> str:
+    return str(ticket.get("id"))
 
 
 def ticket_of(piece: Piece, item: dict) -> str:

@@ -1,6 +1,6 @@
 """Tickets whose messages live in other files of the same run (a Zendesk ticket page and its
-``tickets/{id}/comments.json`` files, Freshdesk tickets and their conversations), joined once
-every file of the run is parsed.
+``tickets/{id}/comments.json`` files, Freshdesk tickets and their conversations, a Twilio
+Sentences page and its Transcript resource), joined once every file of the run is parsed.
 
 A file with such a part is parsed like any other, but its :class:`Parsed` carries ``pending``
 pieces instead of contacts; ``pipeline.ingest.run`` holds those files back and hands them to
@@ -25,6 +25,7 @@ class FileRef:
     path: str
     source_id: str
     salt: str = ""
+    organisation_names: tuple[str, ...] = ()
 
 
 @dataclass
@@ -39,9 +40,9 @@ class Piece:
 
 
 def _module(vendor: str) -> Any:
-    from pipeline.ingest.vendors import freshdesk, zendesk
+    from pipeline.ingest.vendors import freshdesk, twilio, zendesk
 
-    return {"zendesk": zendesk, "freshdesk": freshdesk}[vendor]
+    return {"zendesk": zendesk, "freshdesk": freshdesk, "twilio": twilio}[vendor]
 
 
 def resolve(held: list[Parsed]) -> list[tuple[Any, ...]]:
@@ -81,7 +82,7 @@ def resolve(held: list[Parsed]) -> list[tuple[Any, ...]]:
                     "error",
                     _module(piece.vendor).orphan_message(orphans),
                     None,
-                    "lees het ticketbestand (de ticketpagina of export) in dezelfde run mee in",
+                    _module(piece.vendor).ORPHAN_HINT,
                 )
             elif orphans:
                 outcomes[index][1].notes.append(_module(piece.vendor).orphan_message(orphans))
@@ -96,11 +97,11 @@ def _tickets(
     module = _module(piece.vendor)
     used, missing = set(), []
     for index, ticket in enumerate(piece.items):
-        key = str(ticket.get("id"))
+        key = module.ticket_key(ticket)
         found = comments.get((piece.vendor, key))
         if found:
             used.add((piece.vendor, key))
-        else:
+        elif module.comment_file(key):
             missing.append(module.comment_file(key))
         build(module.joined(ticket, found, users, piece, f"ticket {index + 1}"), piece.ref, out)
     if missing:

@@ -40,6 +40,7 @@ from pipeline.ingest.vendors.pieces import FileRef, Piece
 
 NAME = "Zendesk"
 VENDOR = "zendesk"
+ORPHAN_HINT = "lees het ticketbestand (de ticketpagina of export) in dezelfde run mee in"
 _PAGE_KEYS = {"end_of_stream", "after_cursor", "next_page", "count", "meta", "users"}
 _TICKET_IN_PATH = re.compile(r"(\d+)\D*comments[^/\\]*$|comments\D*(\d+)[^/\\]*$", re.IGNORECASE)
 
@@ -141,6 +142,10 @@ def parse(shape: str, document: Any, ctx: Any, fmt_note: str | None = None) -> P
             "pagina's (after_cursor) in"
         )
     return parsed
+
+
+def ticket_key(ticket: dict) -> str:
+    return str(ticket.get("id"))
 
 
 def ticket_of(piece: Piece, item: dict) -> str:
