@@ -34,7 +34,12 @@ from pipeline.ingest.vendors.pieces import FileRef, Piece
 
 NAME = "Freshdesk"
 VENDOR = "freshdesk"
-ORPHAN_HINT = "lees het ticketbestand (de ticketpagina of export) in dezelfde run mee in"
+# A ticket page read in an earlier run is skipped as known, so it cannot complete a later file.
+ORPHAN_HINT = (
+    "lees het ticketbestand (de ticketpagina of export) in dezelfde run mee in; een "
+    "ticketbestand dat al in de database staat telt niet mee, lees dan de hele export in een "
+    "nieuwe database in"
+)
 
 
 def _is_ticket(item: Any) -> bool:

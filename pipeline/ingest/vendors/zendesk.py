@@ -40,7 +40,12 @@ from pipeline.ingest.vendors.pieces import FileRef, Piece
 
 NAME = "Zendesk"
 VENDOR = "zendesk"
-ORPHAN_HINT = "lees het ticketbestand (de ticketpagina of export) in dezelfde run mee in"
+# A ticket page read in an earlier run is skipped as known, so it cannot complete a later file.
+ORPHAN_HINT = (
+    "lees het ticketbestand (de ticketpagina of export) in dezelfde run mee in; een "
+    "ticketbestand dat al in de database staat telt niet mee, lees dan de hele export in een "
+    "nieuwe database in"
+)
 _PAGE_KEYS = {"end_of_stream", "after_cursor", "next_page", "count", "meta", "users"}
 _TICKET_IN_PATH = re.compile(r"(\d+)\D*comments[^/\\]*$|comments\D*(\d+)[^/\\]*$", re.IGNORECASE)
 
