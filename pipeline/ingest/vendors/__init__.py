@@ -17,9 +17,17 @@ from typing import Any
 
 from pipeline.ingest import call, chat
 from pipeline.ingest.records import Context, Parsed
-from pipeline.ingest.vendors import amazon, freshdesk, genesys, intercom, twilio, zendesk
+from pipeline.ingest.vendors import (
+    amazon,
+    freshdesk,
+    genesys,
+    intercom,
+    twilio,
+    zendesk,
+    zendesk_events,
+)
 
-READERS = (zendesk, freshdesk, intercom, genesys, amazon, twilio)
+READERS = (zendesk, zendesk_events, freshdesk, intercom, genesys, amazon, twilio)
 NDJSON_NOTE = "NDJSON (één JSON-object per regel) in een .json-bestand: per regel gelezen"
 
 

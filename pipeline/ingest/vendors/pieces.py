@@ -40,9 +40,15 @@ class Piece:
 
 
 def _module(vendor: str) -> Any:
-    from pipeline.ingest.vendors import freshdesk, twilio, zendesk
+    from pipeline.ingest.vendors import freshdesk, twilio, zendesk, zendesk_events
 
-    return {"zendesk": zendesk, "freshdesk": freshdesk, "twilio": twilio}[vendor]
+    modules = {
+        "zendesk": zendesk,
+        "zendesk_events": zendesk_events,
+        "freshdesk": freshdesk,
+        "twilio": twilio,
+    }
+    return modules[vendor]
 
 
 def resolve(held: list[Parsed]) -> list[tuple[Any, ...]]:
@@ -69,6 +75,7 @@ def resolve(held: list[Parsed]) -> list[tuple[Any, ...]]:
             outcomes.append(("error", exc.message, exc.where, exc.hint))
             continue
         outcomes.append(("ok", out))
+    _events(held, users, outcomes)
     for index, parsed in enumerate(held):
         if outcomes[index][0] != "ok":
             continue
@@ -87,6 +94,20 @@ def resolve(held: list[Parsed]) -> list[tuple[Any, ...]]:
             elif orphans:
                 outcomes[index][1].notes.append(_module(piece.vendor).orphan_message(orphans))
     return outcomes
+
+
+def _events(held: list[Parsed], users: dict, outcomes: list) -> None:
+    """Tickets told by event pages (Zendesk ticket_events): built from every page of the run."""
+    from pipeline.ingest.vendors.common import build
+
+    by_vendor: dict[str, list[tuple[int, Piece]]] = defaultdict(list)
+    for index, parsed in enumerate(held):
+        for piece in parsed.pending:
+            if piece.kind == "events" and outcomes[index][0] == "ok":
+                by_vendor[piece.vendor].append((index, piece))
+    for vendor, pieces in by_vendor.items():
+        for owner, ref, conv in _module(vendor).from_events(pieces, users[vendor]):
+            build(conv, ref, outcomes[owner][1])
 
 
 def _tickets(

@@ -8,8 +8,8 @@ Shapes (Zendesk's own documented JSON):
   of the run is parsed (:mod:`pipeline.ingest.vendors.pieces`). Without them a ticket is read
   from its ``description``.
 - The Admin Center JSON export: NDJSON, one ticket per line with its ``comments`` inside.
-- ``/api/v2/incremental/ticket_events.json?include=comment_events``: ``ticket_events`` whose
-  ``child_events`` of type Comment hold the messages.
+- ``/api/v2/incremental/ticket_events.json?include=comment_events``: read by
+  :mod:`pipeline.ingest.vendors.zendesk_events`.
 
 Roles: the ticket's requester is the customer, otherwise the sideloaded user's role (end-user /
 agent / admin); Zendesk's system user (-1) is system; a comment with ``public: false`` is an
@@ -19,7 +19,6 @@ internal note (role ``note``). ``via.channel`` decides the channel (vendors.yaml
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from typing import Any
 
 from pipeline.ingest.records import Parsed
@@ -66,8 +65,6 @@ def recognise(document: Any) -> str | None:
         return "export" if _is_ticket(first) and isinstance(first.get("comments"), list) else None
     if not isinstance(document, dict):
         return None
-    if isinstance(document.get("ticket_events"), list):
-        return "events"
     if _is_ticket(document.get("ticket")):
         return "page"
     if _is_ticket(document) and isinstance(document.get("comments"), list):
@@ -103,16 +100,14 @@ def parse(shape: str, document: Any, ctx: Any, fmt_note: str | None = None) -> P
             comments = need_list(ticket, "comments", "Zendesk-ticket", ctx, where)
             _check_comments(comments, ctx, where)
             build(
-                _conversation(
+                ticket_conversation(
                     ticket, [(None, c) for c in comments], {}, ctx, where, "zendesk_export"
                 ),
                 ref,
                 parsed,
             )
         return parsed
-    if shape == "events":
-        return _events(document, ctx, ref)
-    users = _users(document, ctx)
+    users = sideloaded_users(document, ctx)
     if shape == "comments":
         comments = need_list(document, "comments", "Zendesk-comments", ctx, "top level")
         _check_comments(comments, ctx, "comments")
@@ -176,7 +171,7 @@ def joined(
     where: str,
 ) -> Conversation:
     comments = [(p.ref.source_id, c) for p, c in found] if found else None
-    return _conversation(ticket, comments, users, piece.ref, where, "zendesk_api")
+    return ticket_conversation(ticket, comments, users, piece.ref, where, "zendesk_api")
 
 
 def _ticket_in_path(path: str) -> str | None:
@@ -189,7 +184,7 @@ def _ticket_in_path(path: str) -> str | None:
     return (match.group(1) or match.group(2)) if match else None
 
 
-def _users(document: dict, ctx: Any) -> dict[str, dict]:
+def sideloaded_users(document: dict, ctx: Any) -> dict[str, dict]:
     users = document.get("users") or []
     if not isinstance(users, list):
         raise fail("Zendesk-pagina: 'users' is geen lijst", ctx, "users")
@@ -229,7 +224,7 @@ def _logged_for_caller(turn: Turn) -> None:
     turn.meta = {**(turn.meta or {}), "logged_by_agent": True}
 
 
-def _conversation(
+def ticket_conversation(
     ticket: dict,
     comments: list[tuple[str | None, dict]] | None,
     users: dict[str, dict],
@@ -314,72 +309,3 @@ def _conversation(
         subject=ticket.get("subject") or ticket.get("raw_subject"),
         meta={k: v for k, v in meta.items() if v is not None},
     )
-
-
-def _events(document: dict, ctx: Any, ref: FileRef) -> Parsed:
-    """ticket_events -> one contact per ticket from its Comment child events."""
-    events = objects(
-        need_list(document, "ticket_events", "Zendesk-ticket_events", ctx, "top level"),
-        "ticket event",
-        ctx,
-        "ticket_events",
-    )
-    users = _users(document, ctx)
-    per_ticket: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"comments": [], "via": None, "requester": None, "created": None}
-    )
-    for index, event in enumerate(events):
-        where = f"ticket event {index + 1}"
-        ticket_id = str(need(event, "ticket_id", "Zendesk-ticket_event", ctx, where))
-        ticket = per_ticket[ticket_id]
-        moment = event.get("created_at") or event.get("timestamp")
-        ticket["created"] = ticket["created"] or moment
-        ticket["via"] = ticket["via"] or event.get("via")
-        for child in event.get("child_events") or []:
-            if not isinstance(child, dict):
-                continue
-            kind = child.get("event_type") or child.get("type")
-            if kind == "Create" and (
-                child.get("field_name") == "requester_id" or "requester_id" in child
-            ):
-                ticket["requester"] = child.get("value", child.get("requester_id"))
-            if kind in ("Comment", "VoiceComment") or child.get("type") == "Comment":
-                ticket["comments"].append(
-                    {
-                        **child,
-                        "created_at": child.get("created_at") or moment,
-                        "author_id": child.get("author_id", event.get("updater_id")),
-                    }
-                )
-    parsed = Parsed(format="zendesk_events")
-    for ticket_id, ticket in per_ticket.items():
-        if not ticket["comments"]:
-            continue
-        first_author = ticket["comments"][0].get("author_id")
-        requester = ticket["requester"] if ticket["requester"] is not None else first_author
-        synthetic = {
-            "id": ticket_id,
-            "requester_id": requester,
-            "via": ticket["via"],
-            "created_at": ticket["created"],
-        }
-        _check_comments(ticket["comments"], ctx, f"ticket {ticket_id}")
-        conv = _conversation(
-            synthetic,
-            [(None, c) for c in ticket["comments"]],
-            users,
-            ctx,
-            f"ticket {ticket_id}",
-            "zendesk_events",
-        )
-        if ticket["requester"] is None:
-            conv.meta["requester_from"] = "eerste comment"
-        build(conv, ref, parsed)
-    if not parsed.contacts:
-        raise fail(
-            "Zendesk-ticket_events zonder comments (child_events van type Comment)",
-            ctx,
-            "ticket_events",
-            "exporteer met include=comment_events",
-        )
-    return parsed
