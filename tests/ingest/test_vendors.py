@@ -511,3 +511,76 @@ def test_a_broken_line_in_an_ndjson_export_names_the_line(ctx_factory, tmp_path)
     with pytest.raises(InputFileError, match="invalid JSON") as info:
         parse_file(path.read_bytes(), ctx_factory(path))
     assert info.value.where.startswith("line 2")
+
+
+def test_transcribe_channel_identification(ctx_factory, tmp_path):
+    def word(start, content):
+        return {
+            "start_time": start,
+            "end_time": start,
+            "type": "pronunciation",
+            "alternatives": [{"confidence": "0.9", "content": content}],
+        }
+
+    comma = {"type": "punctuation", "alternatives": [{"confidence": "0.0", "content": ","}]}
+    document = {
+        "jobName": "kanaal-2026-09-06_11-00-00",
+        "results": {
+            "transcripts": [{"transcript": "..."}],
+            "items": [],
+            "channel_labels": {
+                "number_of_channels": 2,
+                "channels": [
+                    {
+                        "channel_label": "ch_0",
+                        "items": [
+                            word("2.0", "Mijn"),
+                            word("2.4", "pakket"),
+                            word("2.9", "is"),
+                            word("3.1", "zoek"),
+                        ],
+                    },
+                    {
+                        "channel_label": "ch_1",
+                        "items": [
+                            word("0.1", "Welkom"),
+                            word("0.5", "bij"),
+                            word("0.7", "de"),
+                            word("0.9", "klantenservice"),
+                            comma,
+                            word("1.3", "waarmee"),
+                            word("1.5", "kan"),
+                            word("1.6", "ik"),
+                            word("1.7", "u"),
+                            word("1.8", "helpen"),
+                        ],
+                    },
+                ],
+            },
+        },
+    }
+    path = tmp_path / "kanaal-2026-09-06_11-00-00.json"
+    path.write_text(json.dumps(document))
+    parsed = parse_file(path.read_bytes(), ctx_factory(path))
+    assert [(m.author, m.role, m.text) for m in parsed.messages] == [
+        ("ch_1", "agent", "Welkom bij de klantenservice, waarmee kan ik u helpen"),
+        ("ch_0", "customer", "Mijn pakket is zoek"),
+    ]
+    assert parsed.messages[1].sent_at == datetime(2026, 9, 6, 11, 0, 2)
+
+
+def test_contact_lens_chat_with_participant_ids(ctx_factory, tmp_path):
+    name = "0a1b2c3d-4e5f-6789-abcd-ef0123456789_analysis_2026-09-02T08-30-00Z.json"
+    document = json.loads((VENDORS / "contact_lens" / name).read_text())
+    document["Channel"] = "CHAT"
+    document["Participants"] = [
+        {"ParticipantId": "8f2c-klant", "ParticipantRole": "CUSTOMER"},
+        {"ParticipantId": "77aa-agent", "ParticipantRole": "AGENT"},
+    ]
+    for line in document["Transcript"]:
+        line["ParticipantId"] = "77aa-agent" if line["ParticipantId"] == "AGENT" else "8f2c-klant"
+    path = tmp_path / name
+    path.write_text(json.dumps(document))
+    parsed = parse_file(path.read_bytes(), ctx_factory(path))
+    assert parsed.contacts[0].channel == "chat"
+    assert [m.role for m in parsed.messages] == ["agent", "customer", "agent"]

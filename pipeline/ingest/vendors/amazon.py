@@ -9,7 +9,7 @@ call's start from the file name's time (UTC), offsets added to it.
 Transcribe (``{"jobName", "results": {"transcripts", "items", "speaker_labels": {"segments"},
 "audio_segments"?}}``): the newer ``audio_segments`` give turns directly; otherwise words from
 ``items`` are grouped by their speaker (``speaker_label`` on the item, or the segment whose items
-hold its start time). Speakers are only numbered (spk_0, spk_1): the agent is inferred from what
+hold its start time; with channel identification, ``channel_labels``). Speakers are only numbered (spk_0, spk_1): the agent is inferred from what
 they say, never assumed to be spk_0.
 """
 
@@ -201,8 +201,14 @@ def _items(results: dict, ctx: Any) -> list[Turn]:
                 speaker_at[str(item["start_time"])] = item.get("speaker_label") or segment.get(
                     "speaker_label"
                 )
+    items = objects(results["items"], "item", ctx, "results.items")
+    channels = (
+        results.get("channel_labels") if isinstance(results.get("channel_labels"), dict) else {}
+    )
+    if channels.get("channels") and not speaker_at and not any("speaker_label" in i for i in items):
+        items = _channel_items(channels["channels"], ctx)
     turns: list[Turn] = []
-    for index, item in enumerate(objects(results["items"], "item", ctx, "results.items")):
+    for index, item in enumerate(items):
         alternatives = item.get("alternatives") or [{}]
         word = str(alternatives[0].get("content") or "")
         if item.get("type") == "punctuation":
@@ -223,3 +229,26 @@ def _items(results: dict, ctx: Any) -> list[Turn]:
                 )
             )
     return turns
+
+
+def _channel_items(channels: list, ctx: Any) -> list[dict]:
+    """Channel identification: each channel's words (ch_0, ch_1 ...) in one list by start time,
+    punctuation kept behind the word it follows."""
+    words: list[tuple[float, int, dict]] = []
+    for channel in objects(channels, "channel", ctx, "results.channel_labels"):
+        label = channel.get("channel_label")
+        for item in objects(channel.get("items") or [], "item", ctx, f"channel {label}"):
+            if (
+                item.get("type") == "punctuation"
+                and words
+                and words[-1][2]["speaker_label"] == label
+            ):
+                last = words[-1][2]
+                content = last["alternatives"][0]["content"] + str(
+                    item["alternatives"][0]["content"]
+                )
+                last["alternatives"] = [{"content": content}]
+                continue
+            start = seconds(item.get("start_time"), ctx, f"channel {label}")
+            words.append((start or 0.0, len(words), {**item, "speaker_label": label}))
+    return [item for _, _, item in sorted(words, key=lambda w: (w[0], w[1]))]
