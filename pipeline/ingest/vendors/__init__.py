@@ -80,12 +80,19 @@ def parse_json(data: bytes, kind: str, ctx: Context) -> Parsed:
 
 
 def _first_line(data: bytes) -> Any:
-    for line in data.decode("utf-8-sig", errors="replace").splitlines():
+    """The first non-empty line of a JSON-lines file, decoded (without reading the rest)."""
+    start = 0
+    while start <= len(data):
+        end = data.find(b"\n", start)
+        line = data[start:] if end < 0 else data[start:end]
         if line.strip():
             try:
-                return json.loads(line)
+                return json.loads(line.decode("utf-8-sig", errors="replace"))
             except json.JSONDecodeError:
                 return None
+        if end < 0:
+            return None
+        start = end + 1
     return None
 
 

@@ -82,13 +82,14 @@ def _conversation(item: dict, ctx: Any, where: str) -> Conversation:
     source_type = source.get("type")
     channel = lookup(table["source_types"], source_type) or table["default_channel"]
     started = when(item.get("created_at"), ctx, where)
-    turns = [_turn(source, table, ctx, where, started, "source")]
+    turns = [_turn(source, body(source.get("body")), table, ctx, where, started, "source")]
     parts = (item.get("conversation_parts") or {}).get("conversation_parts") or []
     notes = {t.lower() for t in table["note_part_types"]}
     for index, part in enumerate(objects(parts, "conversation part", ctx, where)):
-        if not body(part.get("body")):
+        text = body(part.get("body"))
+        if not text:
             continue  # assignment, open, close, snoozed, ... without a message
-        turn = _turn(part, table, ctx, f"{where}, part {index + 1}", None, part.get("id"))
+        turn = _turn(part, text, table, ctx, f"{where}, part {index + 1}", None, part.get("id"))
         if str(part.get("part_type", "")).lower() in notes:
             turn.role = "note"
         turns.append(turn)
@@ -118,7 +119,7 @@ def _conversation(item: dict, ctx: Any, where: str) -> Conversation:
     )
 
 
-def _turn(part: dict, table: dict, ctx: Any, where: str, default_time, own_id) -> Turn:
+def _turn(part: dict, text: str, table: dict, ctx: Any, where: str, default_time, own_id) -> Turn:
     author = part.get("author") if isinstance(part.get("author"), dict) else {}
     role = lookup(table["author_roles"], author.get("type"))
     if role is None:
@@ -129,7 +130,7 @@ def _turn(part: dict, table: dict, ctx: Any, where: str, default_time, own_id) -
             "bekende types: " + ", ".join(table["author_roles"]),
         )
     return Turn(
-        text=body(part.get("body")),
+        text=text,
         role=role,
         author=author.get("name") or author.get("email"),
         sent_at=when(part.get("created_at"), ctx, where) or default_time,
