@@ -31,6 +31,11 @@ def summaries(con: duckdb.DuckDBPyConnection, db_path: str) -> list[Summary]:
         "SELECT path, error FROM sources WHERE status = 'error' ORDER BY path LIMIT 50"
     ).fetchall():
         files.warnings.append(f"{path}: {error}")
+    for path, note in con.execute(   # read, with a note (e.g. a ticket page's missing comment files)
+        "SELECT path, error FROM sources WHERE status = 'ingested' AND error IS NOT NULL "
+        "ORDER BY path LIMIT 50"
+    ).fetchall():
+        files.notes.append(f"{path}: {note}")
 
     empty = contacts_without_customer_text(con)
     if empty:

@@ -39,6 +39,7 @@ class Tally:
     files: dict[str, Counter] = dataclasses.field(default_factory=lambda: defaultdict(Counter))
     written: Written = dataclasses.field(default_factory=Written)
     errors: list[str] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
     superseded: int = 0
 
     def count(self, fmt: str, outcome: str) -> None:
@@ -89,6 +90,7 @@ def run(con: duckdb.DuckDBPyConnection, paths: list[Path], config: IngestConfig,
         "SELECT path, source_id FROM sources WHERE status IN ('ingested', 'error')").fetchall())
     tally = Tally()
     seen_now: dict[str, str] = {}
+    held: list[tuple[_Pending, Any]] = []   # vendor tickets completed by other files of the run
     parser = Parser(base, workers)
     try:
         with Run(con, "ingest", dataclasses.asdict(config)) as bookkeeping:
@@ -109,7 +111,7 @@ def run(con: duckdb.DuckDBPyConnection, paths: list[Path], config: IngestConfig,
                     outcomes = parser.submit([p.job for p in current])
                     break
             while current:
-                batch, error = _collect(current, outcomes, tally, seen_now, config.strict)
+                batch, error = _collect(current, outcomes, tally, seen_now, config.strict, held)
                 upcoming, next_outcomes = [], []
                 if error is None:     # workers parse the next window while this one is written
                     for window in progress:
@@ -122,6 +124,15 @@ def run(con: duckdb.DuckDBPyConnection, paths: list[Path], config: IngestConfig,
                     bookkeeping.counts = _counts(tally)
                     raise error
                 current, outcomes = upcoming, next_outcomes
+            if held:                      # every file is parsed: join tickets with their comments
+                from pipeline.ingest.vendors.pieces import resolve
+
+                batch, error = _collect([p for p, _ in held], resolve([parsed for _, parsed in held]),
+                                        tally, seen_now, config.strict)
+                tally.add(flush(con, batch, salt))
+                if error is not None:
+                    bookkeeping.counts = _counts(tally)
+                    raise error
             bookkeeping.counts = _counts(tally)
     finally:
         parser.close()
@@ -156,9 +167,10 @@ def _prepare(item: Item, known: dict, by_path: dict, seen_now: dict, tally: Tall
                     old if old and old != source_id else None, previous is not None)
 
 
-def _collect(pending: list[_Pending], outcomes, tally: Tally, seen_now: dict,
-             strict: bool) -> tuple[Batch, InputFileError | None]:
-    """Parsed files into a batch; a file that failed adds only its 'error' row."""
+def _collect(pending: list[_Pending], outcomes, tally: Tally, seen_now: dict, strict: bool,
+             held: list | None = None) -> tuple[Batch, InputFileError | None]:
+    """Parsed files into a batch; a file that failed adds only its 'error' row. A file whose
+    tickets other files complete goes to ``held`` (joined after the last window)."""
     batch = Batch()
     for item, outcome in zip(pending, outcomes):
         row, (path, name, source_id, _, refused) = item.row, item.job
@@ -180,7 +192,13 @@ def _collect(pending: list[_Pending], outcomes, tally: Tally, seen_now: dict,
                 return batch, InputFileError(message, path=path, where=where, hint=hint)
             continue
         parsed = outcome[1]
+        if parsed.pending and held is not None:
+            held.append((dataclasses.replace(item, supersede=None), parsed))
+            continue
         row["format"] = parsed.format
+        if parsed.notes:            # read, with something the user should know (no note column yet)
+            row["error"] = "let op: " + "; ".join(parsed.notes)
+            tally.notes.append(f"{path}: {'; '.join(parsed.notes)}")
         seen_now[source_id] = parsed.format
         batch.sources.append(row)
         batch.contacts.extend(parsed.contacts)
@@ -216,6 +234,7 @@ def _summary(tally: Tally) -> Summary:
         summary.notes.append(
             f"{tally.superseded} gewijzigde bestand(en) opnieuw ingelezen; oude versie vervangen "
             f"({tally.written.removed_messages} berichten, {tally.written.removed_contacts} contacten verwijderd)")
+    summary.notes.extend(tally.notes[:20])
     for error in tally.errors[:20]:
         summary.warnings.append(error)
     if len(tally.errors) > 20:

@@ -170,7 +170,12 @@ def _started_at(headers: dict[str, str], ctx: Context) -> datetime | None:
         except ValueError:
             raise InputFileError(f"unreadable date '{value}' in the header", path=ctx.path,
                                  where="header") from None
-    match = _NAME_TIME.search(ctx.name)
+    return time_in_name(ctx.name)
+
+
+def time_in_name(name: str) -> datetime | None:
+    """A call's start written in its file name ('gesprek_2026-08-01_09-46-21.txt'), local time."""
+    match = _NAME_TIME.search(name)
     if match:
         y, mo, d, h, mi, s = match.groups()
         try:

@@ -17,6 +17,7 @@ from pipeline.ingest.text import (csv_dialect, file_text, html_to_text, in_zone,
                                   parse_timestamp)
 
 FORMAT_NAMES = {"json": "chat_json", "jsonl": "chat_jsonl", "csv": "chat_csv"}
+BUILTIN_ORIGIN = "pipeline/resources/ingest/chat_mappings/"
 
 
 def load_json(data: bytes, ctx: Context) -> Any:
@@ -95,7 +96,7 @@ def choose_mapping(kind: str, shape: Any, ctx: Context) -> Mapping:
         if _fits(mapping, kind, shape):
             return mapping
     raise InputFileError(
-        f"no chat mapping fits this {kind} shape ({_describe(shape)})", path=ctx.path,
+        f"no chat mapping fits this {kind} shape ({_describe(shape, kind)})", path=ctx.path,
         where="header" if kind == "csv" else "top level",
         hint="write a mapping file (docs/mapping.md; `klantvraag inspect` shows the closest shape) "
              "and list it in ingest.chat_mapping_files, or set ingest.chat_mapping")
@@ -120,15 +121,23 @@ def _fits(mapping: Mapping, kind: str, shape: Any) -> bool:
     return isinstance(first, dict) and set(detect.get("item_keys", [])) <= set(first)
 
 
-def _describe(shape: Any) -> str:
+def analyst_mapping_fits(kind: str, shape: Any, ctx: Context) -> bool:
+    """Whether one of the analyst's own mapping files (ingest.chat_mapping_files) fits: theirs
+    win over the built-in vendor readers, as they win over the shipped mappings."""
+    return any(kind in m.formats and not m.origin.startswith(BUILTIN_ORIGIN) and _fits(m, kind, shape)
+               for m in ctx.mappings)
+
+
+def _describe(shape: Any, kind: str = "json") -> str:
+    """A short description of what was found, for the 'no mapping fits' error (any JSON value)."""
     if isinstance(shape, dict):
-        return "keys: " + ", ".join(list(shape)[:8])
-    if isinstance(shape, list) and all(isinstance(c, str) for c in shape):
-        return "columns: " + ", ".join(shape[:8])
-    if isinstance(shape, list):           # a top-level JSON array (document: array)
-        first = shape[0] if shape else None
-        keys = ", ".join(list(first)[:8]) if isinstance(first, dict) else type(first).__name__
-        return f"a top-level array of {len(shape)}; first item: {keys}"
+        return "keys: " + ", ".join(str(k) for k in list(shape)[:8])
+    if isinstance(shape, list) and kind == "csv":
+        return "columns: " + ", ".join(str(c) for c in shape[:8])
+    if isinstance(shape, list):
+        first = next((item for item in shape if isinstance(item, dict)), None)
+        keys = f"; first object's keys: {', '.join(str(k) for k in list(first)[:8])}" if first else ""
+        return f"a list of {len(shape)} item(s){keys}"
     return type(shape).__name__
 
 
@@ -140,6 +149,10 @@ def parse_chat(data: bytes, kind: str, ctx: Context, document: Any = None) -> Pa
         return Parsed(format=FORMAT_NAMES[kind] + "_messages")   # read with its conversations
     if kind == "json":
         document = load_json(data, ctx) if document is None else document
+        listed = {"conversations": document} if isinstance(document, list) and document \
+            and all(isinstance(i, dict) for i in document) else None
+        if listed and any(_fits(m, "json", listed) for m in ctx.mappings if "json" in m.formats):
+            document = listed                    # conversations saved as a top-level list
         mapping = choose_mapping("json", document, ctx)
         located = _conversations(document, mapping, ctx)
         tables = build_tables(mapping, document)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pipeline.errors import InputFileError
-from pipeline.ingest import call, chat, email, sheet, whatsapp
+from pipeline.ingest import call, chat, email, sheet, vendors, whatsapp
 from pipeline.ingest.records import Context, Parsed
 from pipeline.ingest.text import bom_encoding, utf16_without_bom
 
@@ -109,17 +108,12 @@ def parse_file(data: bytes, ctx: Context) -> Parsed:
         return Parsed(format="eml", mails=email.parse_eml(data, ctx))
     if kind == "mbox":
         return Parsed(format="mbox", mails=email.parse_mbox(data, ctx))
-    if kind == "json":
-        document: Any = chat.load_json(data, ctx)
-        if call.is_stt_json(document):
-            return call.parse_stt_json(document, ctx)
-        return chat.parse_chat(data, "json", ctx, document)
+    if kind in ("json", "jsonl"):      # vendor exports, speech-to-text JSON, chat mappings
+        return vendors.parse_json(data, kind, ctx)
     if kind == "sheet":
         return sheet.parse_workbook(data, ctx, guess_format(ctx.name))
     if kind == "csv":
         return parse_csv(data, ctx)
-    if kind == "jsonl":
-        return chat.parse_chat(data, kind, ctx)
     if kind == "whatsapp":
         return whatsapp.parse_whatsapp(data, ctx)
     if kind == "webvtt":

@@ -26,7 +26,7 @@ class Message:
     message_id: str
     contact_id: str
     seq: int
-    role: str                      # customer | agent | bot | system
+    role: str                      # customer | agent | bot | system | note (an internal note)
     sent_at: datetime | None
     author: str | None
     text: str
@@ -63,9 +63,13 @@ class Parsed:
     # For `klantvraag inspect`: what the file was recognised as and which field fed what.
     recognised_as: str | None = None            # e.g. "mapping generic", "sheet 'Contacten'"
     fields: dict[str, str] = field(default_factory=dict)   # our field -> the export's field
+    # Vendor ticket parts that other files of the run complete (pipeline.ingest.vendors.pieces).
+    pending: list[Any] = field(default_factory=list)
+    # What the user should know about a file that was read (stored with its sources row).
+    notes: list[str] = field(default_factory=list)
 
 
-ROLES = ("customer", "agent", "bot", "system")
+ROLES = ("customer", "agent", "bot", "system", "note")
 
 
 def empty_customer_turn(contact_id: str, source_id: str, sent_at: datetime | None) -> Message:

@@ -11,6 +11,7 @@ from typing import Sequence
 
 from pipeline.nlp import autoreply, clean, names, pii
 
+INTERNAL_ROLES = ("note", "system")
 _WORDS = re.compile(r"[^\W\d_]{3,}")
 _SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|antw|aw|wg|tr)\s*(?:\[\d+\])?\s*:\s*)+",
                              re.IGNORECASE)
@@ -18,7 +19,7 @@ _SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|antw|aw|wg|tr)\s*(?:\[\d+\])?
 
 @dataclass
 class Message:
-    role: str                      # customer | agent | bot | system
+    role: str                      # customer | agent | bot | system | note
     text: str
     author: str | None = None
     subject: str | None = None     # an e-mail's own subject (messages.meta.subject)
@@ -52,7 +53,8 @@ def prepare_contact(channel: str, messages: Sequence[Message], subject: str | No
     E-mail: the question is the first customer mail that is not an auto-reply, without quoted
     history, signature or disclaimer (its subject when the body is empty). Chat and call: the
     customer's first ``question_turns`` substantive turns; greeting-only turns ("ja goedemiddag
-    met ...") are skipped. System messages (internal notes) join the agent text.
+    met ...") are skipped. Internal notes and system messages (role ``note`` / ``system``) are
+    never customer, agent or bot text: nobody said them to the other party.
     """
     out = Prepared()
     known_names = names.author_names(m.author for m in messages)
@@ -64,6 +66,8 @@ def prepare_contact(channel: str, messages: Sequence[Message], subject: str | No
     auto_kinds: list[str] = []
     n_customer = 0
     for message in messages:
+        if message.role in INTERNAL_ROLES:
+            continue
         raw = clean.normalise(message.text or "")
         found: list[str] = []
         if message.role == "customer":

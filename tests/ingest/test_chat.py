@@ -62,8 +62,10 @@ def test_zendesk_internal_notes_are_system_and_html_is_text(data_dir, ctx_factor
 
 
 def test_intercom_source_parts_notes_and_unix_times(data_dir, ctx_factory):
+    # a conversation.list page is Intercom's own shape: the vendor reader takes it (notes: 'note')
     parsed = parse_file((data_dir / "chat/intercom.json").read_bytes(), ctx_factory("i.json"))
-    assert roles(parsed) == ["customer", "bot", "system", "agent"]  # assignment part skipped
+    assert parsed.format == "intercom_api"
+    assert roles(parsed) == ["customer", "bot", "note", "agent"]  # assignment part skipped
     assert parsed.messages[0].text == "Ik wil mijn lidmaatschap opzeggen."
     assert parsed.messages[0].sent_at == parsed.contacts[0].started_at
 
