@@ -25,6 +25,13 @@ class IngestConfig:
     organisation_names: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     strict: bool = False
+    follow_symlinks: bool = False
+    max_message_chars: int = 100_000
+    max_file_mb: int = 512
+    max_archive_mb: int = 2048
+    max_compression_ratio: int = 250
+    max_nesting_depth: int = 64
+    max_seconds_per_file: int = 120
 
 
 @dataclass
@@ -33,6 +40,7 @@ class NlpConfig:
     question_turns: int = 2
     model_languages: list[str] = field(default_factory=lambda: ["nl"])
     workers: int = 0
+    max_text_chars: int = 100_000
 
 
 @dataclass

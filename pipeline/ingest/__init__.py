@@ -19,6 +19,7 @@ from pipeline.errors import InputFileError
 from pipeline.ingest.archive import Item, discover
 from pipeline.ingest.detect import guess_format
 from pipeline.ingest.identity import sha256_hex
+from pipeline.ingest.limits import Limits
 from pipeline.ingest.mapping import load_mappings
 from pipeline.ingest.parallel import Job, Parser
 from pipeline.ingest.records import Batch, Written
@@ -79,9 +80,10 @@ def run(con: duckdb.DuckDBPyConnection, paths: list[Path], config: IngestConfig,
             "organisation_names": tuple(config.organisation_names),
             "chat_mapping": config.chat_mapping,
             "mappings": tuple(load_mappings(config.chat_mapping_files)),
-            "speakers": load_speaker_rules()}
+            "speakers": load_speaker_rules(), "limits": Limits.from_config(config)}
     ignored: list[str] = []
-    items = list(discover([Path(p) for p in paths], tuple(config.ignore), ignored))
+    items = list(discover([Path(p) for p in paths], tuple(config.ignore), ignored,
+                          base["limits"], config.follow_symlinks))
     workers = max(1, workers or 1)
     known = {sid: (status, fmt) for sid, status, fmt in con.execute(
         "SELECT source_id, status, format FROM sources").fetchall()}
@@ -140,6 +142,12 @@ def _prepare(item: Item, known: dict, by_path: dict, seen_now: dict, tally: Tall
         data = item.read()
     except InputFileError as exc:
         data, refused = item.path.encode("utf-8"), exc.message
+    except OSError as exc:
+        data = item.path.encode("utf-8")
+        refused = (f"niet te lezen: {exc.strerror or type(exc).__name__} — controleer of het "
+                   "bestand bestaat en leesbaar is")
+    except MemoryError:
+        data, refused = item.path.encode("utf-8"), "te groot om in het geheugen te lezen"
     source_id = sha256_hex(data)
     previous = known.get(source_id)
     if source_id in seen_now or (previous and previous[0] == "ingested"):
@@ -169,7 +177,7 @@ def _collect(pending: list[_Pending], outcomes, tally: Tally, seen_now: dict,
             batch.replace.add(source_id)
         if outcome[0] == "error":
             _, message, where, hint = outcome
-            fmt = "zip" if refused else guess_format(name)
+            fmt = "zip" if refused and "!/" in path else guess_format(name)
             row.update(format=fmt, status="error", ingested_at=None,
                        error=(f"{where}: " if where else "") + message + (f" — {hint}" if hint else ""))
             batch.sources.append(row)

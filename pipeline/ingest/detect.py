@@ -7,6 +7,7 @@ from typing import Any
 
 from pipeline.errors import InputFileError
 from pipeline.ingest import call, chat, email, whatsapp
+from pipeline.ingest.limits import Limits, check_json_depth
 from pipeline.ingest.records import Context, Parsed
 
 _SRT = re.compile(r"^\s*\d+\s*\r?\n\s*\d{1,2}:\d{2}:\d{2},\d{3}\s*-->", re.MULTILINE)
@@ -83,6 +84,8 @@ def detect(name: str, data: bytes, ctx: Context) -> str:
 def parse_file(data: bytes, ctx: Context) -> Parsed:
     """Detect and parse one file (pure: no database). Raises InputFileError with the location."""
     kind = detect(ctx.name, data, ctx)
+    if kind in ("json", "jsonl"):
+        check_json_depth(data, ctx.limits or Limits(), ctx.path)
     if kind == "eml":
         return Parsed(format="eml", mails=email.parse_eml(data, ctx))
     if kind == "mbox":

@@ -18,6 +18,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 
 from pipeline.errors import InputFileError
 from pipeline.ingest.identity import stable_id
+from pipeline.ingest.limits import Limits, check_mime_depth
 from pipeline.ingest.records import Attachment, Context
 from pipeline.ingest.text import decode_bytes, html_to_text, to_local
 
@@ -118,6 +119,7 @@ def _ids(value: str | None) -> list[str]:
 
 
 def _parse_one(data: bytes, ctx: Context, order: int, where: str, fmt: str) -> Mail:
+    check_mime_depth(data, ctx.limits or Limits(), ctx.path, where)
     msg = email.message_from_bytes(data)
     for part_no, part in _numbered_parts(msg):
         for defect in part.defects:

@@ -72,7 +72,7 @@ def test_zip_traversal_members_refused_and_named(con, config, data_dir):
     assert paths["!/chat/ok.jsonl"][0] == "ingested"
     assert paths["!/../evil.txt"][0] == "error" and "'../evil.txt'" in paths["!/../evil.txt"][1]
     assert "traversal.zip" in paths["!/../evil.txt"][1]
-    assert "absolute path" in paths["!//etc/abs.txt"][1]
+    assert "absoluut pad" in paths["!//etc/abs.txt"][1]
     assert per_format(summary)["zip"]["fouten"] == 2
     assert con.execute("SELECT external_id FROM contacts").fetchall() == [("z-1",)]
 
@@ -161,7 +161,7 @@ def test_strict_stops_at_the_first_error(con, config, export):
 
 
 def test_missing_path_is_a_clear_error(con, config, tmp_path):
-    with pytest.raises(InputFileError, match="not found"):
+    with pytest.raises(InputFileError, match="niet gevonden"):
         ingest.run(con, [tmp_path / "nope"], config.ingest)
 
 
@@ -195,7 +195,7 @@ def test_cli_ingest_and_status(tmp_path, export):
     assert result.exit_code == 1
     assert "fout:" in result.output and "Traceback" not in result.output
     result = runner.invoke(app, ["ingest", str(tmp_path / "nope"), "--db", str(db)])
-    assert result.exit_code == 1 and "not found" in result.output
+    assert result.exit_code == 1 and "niet gevonden" in result.output
 
 
 def test_ignore_globs_skip_non_contact_files_in_folders(con, tmp_path, config):
