@@ -68,7 +68,7 @@ class ReportConfig:
     handling_minutes: dict[str, float] = field(default_factory=dict)
     cost_per_minute: float = 0.85
     currency: str = "EUR"
-    output_dir: str = "reports"
+    output_dir: str = ""            # "" = <db folder>/reports/<db name>/ (see Config.place_beside)
 
 
 @dataclass
@@ -78,10 +78,21 @@ class Config:
     reasons: ReasonsConfig = field(default_factory=ReasonsConfig)
     tagging: TaggingConfig = field(default_factory=TaggingConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
-    models_dir: str = "models"
+    models_dir: str = ""            # "" = <db folder>/models/<db name>/ (see Config.place_beside)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def place_beside(self, db: str | Path) -> "Config":
+        """Fill in the folders left empty with ones beside the database, so two databases in
+        one folder never share (and overwrite) each other's models or reports:
+        ``<db folder>/models/<db name>/`` and ``<db folder>/reports/<db name>/``."""
+        db = Path(db)
+        if not self.models_dir:
+            self.models_dir = str(db.parent / "models" / db.stem)
+        if not self.report.output_dir:
+            self.report.output_dir = str(db.parent / "reports" / db.stem)
+        return self
 
 
 def load_config(path: str | Path | None = None) -> Config:

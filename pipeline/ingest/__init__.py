@@ -129,7 +129,9 @@ def run(con: duckdb.DuckDBPyConnection, paths: list[Path], config: IngestConfig,
         parser.close()
     summary = _summary(tally)
     if ignored:
-        names = ", ".join(Path(p).name for p in ignored[:5]) + (" ..." if len(ignored) > 5 else "")
+        from pipeline.nlp.pii import mask_path
+
+        names = ", ".join(mask_path(Path(p).name) for p in ignored[:5]) + (" ..." if len(ignored) > 5 else "")
         summary.notes.append(f"{len(ignored)} bestand(en) overgeslagen volgens [ingest] ignore: {names}")
     return summary
 
@@ -208,6 +210,9 @@ def _counts(tally: Tally) -> dict:
 
 
 def _summary(tally: Tally) -> Summary:
+    # File names can carry personal data (WhatsApp names an export after the phone number).
+    from pipeline.nlp.pii import mask_path
+
     summary = Summary(title="Ingelezen", columns=[
         "formaat", "bestanden", "ingelezen", "dubbel", "fouten", "+contacten", "+berichten"])
     totals: Counter = Counter()
@@ -225,7 +230,7 @@ def _summary(tally: Tally) -> Summary:
             f"{tally.superseded} gewijzigde bestand(en) opnieuw ingelezen; oude versie vervangen "
             f"({tally.written.removed_messages} berichten, {tally.written.removed_contacts} contacten verwijderd)")
     for error in tally.errors[:20]:
-        summary.warnings.append(error)
+        summary.warnings.append(mask_path(error))
     if len(tally.errors) > 20:
         summary.warnings.append(f"... en nog {len(tally.errors) - 20} fouten (zie `klantvraag status`)")
     return summary
