@@ -25,6 +25,9 @@ def load_json(data: bytes, ctx: Context) -> Any:
     except json.JSONDecodeError as exc:
         raise InputFileError(f"invalid JSON: {exc.msg}", path=ctx.path,
                              where=f"line {exc.lineno}, column {exc.colno}") from None
+    except ValueError as exc:     # e.g. a number of more than 4,300 digits
+        raise InputFileError(f"ongeldige JSON-waarde ({type(exc).__name__}): {str(exc)[:80]}",
+                             path=ctx.path) from None
 
 
 def load_jsonl(data: bytes, ctx: Context) -> list[tuple[int, Any]]:
@@ -103,8 +106,11 @@ def _fits(mapping: Mapping, kind: str, shape: Any) -> bool:
 def _describe(shape: Any) -> str:
     if isinstance(shape, dict):
         return "keys: " + ", ".join(list(shape)[:8])
-    if isinstance(shape, list):
+    if isinstance(shape, list) and all(isinstance(c, str) for c in shape):
         return "columns: " + ", ".join(shape[:8])
+    if isinstance(shape, list):     # a top-level JSON list: say what its items are
+        kinds = sorted({type(item).__name__ for item in shape[:50]})
+        return f"a list of {', '.join(kinds) or 'nothing'}"
     return type(shape).__name__
 
 

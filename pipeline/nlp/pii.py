@@ -205,6 +205,7 @@ def mask(text: str, person_names: Iterable[str] = (),
 
 
 _PATH_PARTS = re.compile(r"([/\\]|!/)")
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _EXTENSION = re.compile(r"(\.[A-Za-z0-9]{1,5})+$")
 
 
@@ -213,11 +214,12 @@ def mask_path(path: str) -> str:
     CLI output and reports: WhatsApp names an export after the phone number or the contact
     ('WhatsApp Chat met +31 6 12345678.txt'). Each folder and file name is masked on its own
     (a '/' before a number is no word boundary in text), with '_' read as a space and the
-    extension kept."""
+    extension kept. Control characters (a newline in a file name) become '?', as ``ls`` shows
+    them, so one name is one line."""
     if not path:
         return path
     out = []
-    for part in _PATH_PARTS.split(str(path)):
+    for part in _PATH_PARTS.split(_CONTROL_CHARS.sub("?", str(path))):
         if not part or _PATH_PARTS.fullmatch(part):
             out.append(part)
             continue
