@@ -20,11 +20,11 @@ def load_json(data: bytes, ctx: Context) -> Any:
     try:
         return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise InputFileError(f"not UTF-8 text (byte {exc.start})", path=ctx.path,
+        raise InputFileError(f"geen UTF-8-tekst (byte {exc.start})", path=ctx.path,
                              where=f"byte {exc.start}") from None
     except json.JSONDecodeError as exc:
-        raise InputFileError(f"invalid JSON: {exc.msg}", path=ctx.path,
-                             where=f"line {exc.lineno}, column {exc.colno}") from None
+        raise InputFileError(f"ongeldige JSON: {exc.msg}", path=ctx.path,
+                             where=f"regel {exc.lineno}, kolom {exc.colno}") from None
     except ValueError as exc:     # e.g. a number of more than 4,300 digits
         raise InputFileError(f"ongeldige JSON-waarde ({type(exc).__name__}): {str(exc)[:80]}",
                              path=ctx.path) from None
@@ -35,7 +35,7 @@ def load_jsonl(data: bytes, ctx: Context) -> list[tuple[int, Any]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputFileError(f"not UTF-8 text (byte {exc.start})", path=ctx.path,
+        raise InputFileError(f"geen UTF-8-tekst (byte {exc.start})", path=ctx.path,
                              where=f"byte {exc.start}") from None
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -43,8 +43,8 @@ def load_jsonl(data: bytes, ctx: Context) -> list[tuple[int, Any]]:
         try:
             items.append((number, json.loads(line)))
         except json.JSONDecodeError as exc:
-            raise InputFileError(f"invalid JSON: {exc.msg}", path=ctx.path,
-                                 where=f"line {number}, column {exc.colno}") from None
+            raise InputFileError(f"ongeldige JSON: {exc.msg}", path=ctx.path,
+                                 where=f"regel {number}, kolom {exc.colno}") from None
     return items
 
 
@@ -64,8 +64,8 @@ def load_csv(data: bytes, ctx: Context) -> tuple[list[str], list[tuple[int, dict
         for row in reader:
             rows.append((reader.line_num, row))
     except csv.Error as exc:
-        raise InputFileError(f"invalid CSV: {exc}", path=ctx.path,
-                             where=f"line {reader.line_num}") from None
+        raise InputFileError(f"ongeldige CSV: {exc}", path=ctx.path,
+                             where=f"regel {reader.line_num}") from None
     return [c.strip() for c in reader.fieldnames or []], rows
 
 
@@ -76,17 +76,17 @@ def choose_mapping(kind: str, shape: Any, ctx: Context) -> Mapping:
         named = [m for m in candidates if ctx.chat_mapping in (m.id, m.name)]
         if not named:
             known = sorted({m.name for m in ctx.mappings})
-            raise InputFileError(f"chat mapping '{ctx.chat_mapping}' has no {kind} variant",
-                                 path=ctx.path, hint=f"known mappings: {', '.join(known)}")
+            raise InputFileError(f"chat-mapping '{ctx.chat_mapping}' heeft geen {kind}-variant",
+                                 path=ctx.path, hint=f"bekende mappings: {', '.join(known)}")
         return named[0]
     for mapping in candidates:
         if _fits(mapping, kind, shape):
             return mapping
     raise InputFileError(
-        f"no chat mapping fits this {kind} shape ({_describe(shape)})", path=ctx.path,
-        where="header" if kind == "csv" else "top level",
-        hint="write a mapping file (see pipeline/resources/ingest/chat_mappings) and list it in "
-             "ingest.chat_mapping_files, or set ingest.chat_mapping")
+        f"geen chat-mapping past bij deze {kind}-opbouw ({_describe(shape)})", path=ctx.path,
+        where="kopregel" if kind == "csv" else "bovenste niveau",
+        hint="schrijf een mappingbestand (zie pipeline/resources/ingest/chat_mappings) en zet het in "
+             "[ingest] chat_mapping_files, of kies er een met [ingest] chat_mapping")
 
 
 def _fits(mapping: Mapping, kind: str, shape: Any) -> bool:
@@ -105,12 +105,12 @@ def _fits(mapping: Mapping, kind: str, shape: Any) -> bool:
 
 def _describe(shape: Any) -> str:
     if isinstance(shape, dict):
-        return "keys: " + ", ".join(list(shape)[:8])
+        return "sleutels: " + ", ".join(list(shape)[:8])
     if isinstance(shape, list) and all(isinstance(c, str) for c in shape):
-        return "columns: " + ", ".join(shape[:8])
+        return "kolommen: " + ", ".join(shape[:8])
     if isinstance(shape, list):     # a top-level JSON list: say what its items are
         kinds = sorted({type(item).__name__ for item in shape[:50]})
-        return f"a list of {', '.join(kinds) or 'nothing'}"
+        return f"een lijst van {', '.join(kinds) or 'niets'}"
     return type(shape).__name__
 
 
@@ -120,16 +120,16 @@ def parse_chat(data: bytes, kind: str, ctx: Context, document: Any = None) -> Pa
         mapping = choose_mapping("json", document, ctx)
         items = get_path(document, mapping.conversations, default=None)
         if not isinstance(items, list):
-            raise InputFileError(f"'{mapping.conversations}' is not a list", path=ctx.path,
-                                 where="top level")
-        located = [(f"conversation {i + 1}", item) for i, item in enumerate(items)]
+            raise InputFileError(f"'{mapping.conversations}' is geen lijst", path=ctx.path,
+                                 where="bovenste niveau")
+        located = [(f"gesprek {i + 1}", item) for i, item in enumerate(items)]
         tables = build_tables(mapping, document)
     elif kind == "jsonl":
         lines = load_jsonl(data, ctx)
         if not lines:
-            raise InputFileError("no JSON lines", path=ctx.path)
+            raise InputFileError("geen JSON-regels", path=ctx.path)
         mapping = choose_mapping("jsonl", lines[0][1], ctx)
-        located = [(f"line {n}", item) for n, item in lines]
+        located = [(f"regel {n}", item) for n, item in lines]
         tables = {}
     else:
         columns, rows = load_csv(data, ctx)
@@ -140,7 +140,7 @@ def parse_chat(data: bytes, kind: str, ctx: Context, document: Any = None) -> Pa
             if key not in grouped:
                 grouped[key] = (line, {**row, "rows": []})
             grouped[key][1]["rows"].append(row)
-        located = [(f"line {line}", conv) for line, conv in grouped.values()]
+        located = [(f"regel {line}", conv) for line, conv in grouped.values()]
         tables = {}
     parsed = Parsed(format=FORMAT_NAMES[kind])
     for where, item in located:
@@ -151,10 +151,10 @@ def parse_chat(data: bytes, kind: str, ctx: Context, document: Any = None) -> Pa
 def _conversation(item: Any, mapping: Mapping, tables: dict, ctx: Context, where: str,
                   parsed: Parsed) -> None:
     if not isinstance(item, dict):
-        raise InputFileError("a conversation must be an object", path=ctx.path, where=where)
+        raise InputFileError("een gesprek moet een object zijn", path=ctx.path, where=where)
     conv_id = resolve(mapping.conversation["id"], item, tables)
     if conv_id in (None, ""):
-        raise InputFileError(f"conversation without id ('{mapping.conversation['id']}')",
+        raise InputFileError(f"gesprek zonder id ('{mapping.conversation['id']}')",
                              path=ctx.path, where=where)
     external_id = str(conv_id)
     contact_id = stable_id("chat", mapping.name, external_id)
@@ -167,13 +167,13 @@ def _conversation(item: Any, mapping: Mapping, tables: dict, ctx: Context, where
             raw_messages.append(first)
     listed = get_path(item, mapping.messages, default=[])
     if not isinstance(listed, list):
-        raise InputFileError(f"'{mapping.messages}' is not a list", path=ctx.path, where=where)
+        raise InputFileError(f"'{mapping.messages}' is geen lijst", path=ctx.path, where=where)
     raw_messages.extend(listed)
     messages = []
     for index, raw in enumerate(raw_messages):
-        spot = f"{where}, message {index + 1}"
+        spot = f"{where}, bericht {index + 1}"
         if not isinstance(raw, dict):
-            raise InputFileError("a message must be an object", path=ctx.path, where=spot)
+            raise InputFileError("een bericht moet een object zijn", path=ctx.path, where=spot)
         if any(matches(c, raw) for c in mapping.skip_if):
             continue
         text = resolve(mapping.message["text"], raw, tables)
@@ -185,8 +185,8 @@ def _conversation(item: Any, mapping: Mapping, tables: dict, ctx: Context, where
         raw_role = resolve(mapping.message["role"], raw, tables)
         role = mapping.roles.get(str(raw_role).lower() if raw_role is not None else "")
         if role is None:
-            raise InputFileError(f"unknown role value '{raw_role}'", path=ctx.path, where=spot,
-                                 hint=f"add it to 'roles' in mapping {mapping.id} ({mapping.origin})")
+            raise InputFileError(f"onbekende rol '{raw_role}'", path=ctx.path, where=spot,
+                                 hint=f"voeg hem toe aan 'roles' in mapping {mapping.id} ({mapping.origin})")
         if any(matches(c, raw) for c in mapping.system_if):
             role = "system"
         sent_at = _time(resolve(mapping.message.get("sent_at"), raw, tables), mapping, ctx, spot)
@@ -223,5 +223,5 @@ def _time(value: Any, mapping: Mapping, ctx: Context, where: str):
     try:
         return parse_timestamp(value, mapping.timestamps)
     except (ValueError, TypeError, OverflowError, OSError):
-        raise InputFileError(f"unreadable timestamp '{value}'", path=ctx.path, where=where,
-                             hint=f"mapping {mapping.id} expects {mapping.timestamps} timestamps") from None
+        raise InputFileError(f"onleesbaar tijdstip '{value}'", path=ctx.path, where=where,
+                             hint=f"mapping {mapping.id} verwacht tijdstippen als {mapping.timestamps}") from None

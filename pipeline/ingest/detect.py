@@ -17,10 +17,10 @@ _EXT_KIND = {".eml": "eml", ".mbox": "mbox", ".mbx": "mbox", ".vtt": "webvtt", "
 # Format names as they appear in sources.format and the summary.
 FORMAT_OF_KIND = {"json": "json", "jsonl": "chat_jsonl", "csv": "chat_csv", "txt": "txt"}
 UNSUPPORTED_HINTS = {
-    ".msg": "save Outlook .msg files as .eml (or export the folder as .mbox)",
-    ".pdf": "PDF is not an export format klantvraag reads",
-    ".docx": "Word documents are not read; export transcripts as .txt, .vtt or .srt",
-    ".xlsx": "save the sheet as CSV and add a chat mapping if needed",
+    ".msg": "sla Outlook-.msg-bestanden op als .eml (of exporteer de map als .mbox)",
+    ".pdf": "PDF is geen exportformaat dat klantvraag leest",
+    ".docx": "Word-documenten worden niet gelezen; exporteer gesprekken als .txt, .vtt of .srt",
+    ".xlsx": "sla het werkblad op als CSV en voeg zo nodig een chat-mapping toe",
 }
 
 
@@ -46,10 +46,10 @@ def _is_binary(data: bytes) -> bool:
 def detect(name: str, data: bytes, ctx: Context) -> str:
     """One of eml, mbox, json, jsonl, csv, whatsapp, transcript_txt, webvtt, srt."""
     if not data.strip():
-        raise InputFileError("empty file", path=ctx.path)
+        raise InputFileError("leeg bestand", path=ctx.path, hint="exporteer het opnieuw of haal het uit de export")
     if _is_binary(data):
-        raise InputFileError("binary data, not a text export", path=ctx.path, where="byte 0",
-                             hint=UNSUPPORTED_HINTS.get(extension(name), "is this file part of the export?"))
+        raise InputFileError("binaire gegevens, geen tekstexport", path=ctx.path, where="byte 0",
+                             hint=UNSUPPORTED_HINTS.get(extension(name), "hoort dit bestand wel bij de export?"))
     ext = extension(name)
     kind = _EXT_KIND.get(ext)
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -58,7 +58,7 @@ def detect(name: str, data: bytes, ctx: Context) -> str:
     if kind:
         return kind
     if ext in UNSUPPORTED_HINTS:
-        raise InputFileError(f"unsupported file type '{ext}'", path=ctx.path, hint=UNSUPPORTED_HINTS[ext])
+        raise InputFileError(f"bestandstype '{ext}' wordt niet gelezen", path=ctx.path, hint=UNSUPPORTED_HINTS[ext])
     text = head.decode("utf-8", errors="replace")
     if whatsapp.is_whatsapp(text):
         return "whatsapp"
@@ -76,9 +76,9 @@ def detect(name: str, data: bytes, ctx: Context) -> str:
         return "srt"
     if ext in ("", ".txt", ".text", ".transcript"):
         return "transcript_txt"
-    raise InputFileError(f"unrecognised file type '{ext}'", path=ctx.path,
-                         hint="klantvraag reads .eml, .mbox, chat .json/.jsonl/.csv, WhatsApp .txt, "
-                              ".txt/.vtt/.srt transcripts and speech-to-text .json")
+    raise InputFileError(f"onbekend bestandstype '{ext}'", path=ctx.path,
+                         hint="klantvraag leest .eml, .mbox, chat-.json/.jsonl/.csv, WhatsApp-.txt, "
+                              "gesprekken als .txt/.vtt/.srt en spraak-naar-tekst-.json")
 
 
 def parse_file(data: bytes, ctx: Context) -> Parsed:

@@ -56,7 +56,7 @@ def _good_went_in(con) -> None:
     ("deep_object.json", b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "dieper genest dan 64"),
     ("deep.jsonl", b'{"id": 1}\n' + b"[" * 50_000 + b"]" * 50_000 + b"\n", "dieper genest dan 64"),
     ("deep.eml", _mail(boundary_depth=3000), "geneste MIME-delen"),
-    ("top_level_list.json", b"[1, 2, 3]", "a list of int"),
+    ("top_level_list.json", b"[1, 2, 3]", "een lijst van int"),
     ("huge_number.json", b'{"id": ' + b"9" * 10_000 + b"}", "ongeldige JSON-waarde"),
 ])
 def test_a_hostile_file_is_recorded_and_the_others_go_in(con, config, folder, name, content, words):
