@@ -72,6 +72,14 @@ def unexpected(exc: BaseException, limits: Limits) -> tuple[str, str | None, str
 def _cut_long_texts(parsed: Parsed, limits: Limits) -> None:
     for record in (*parsed.messages, *parsed.mails):
         record.text, record.meta = cut_text(record.text, record.meta, limits)
+    # A subject is a line, not a text: a megabyte of it is data pasted into a header.
+    for record in (*parsed.contacts, *parsed.mails):
+        if record.subject and len(record.subject) > limits.max_message_chars:
+            record.subject = record.subject[:limits.max_message_chars]
+    for mail in parsed.mails:
+        subject = mail.meta.get("subject") if mail.meta else None
+        if isinstance(subject, str) and len(subject) > limits.max_message_chars:
+            mail.meta["subject"] = subject[:limits.max_message_chars]
 
 
 class Parser:

@@ -40,12 +40,14 @@ def clean_frame(contacts: pd.DataFrame, messages: pd.DataFrame, question_turns: 
                                                 messages["text"], messages["author"],
                                                 messages["subject"]):
         grouped.setdefault(cid, []).append(
-            Message(role, (text or "")[:max_text_chars], _str(author), _str(subject)))
+            Message(role, (text or "")[:max_text_chars], _str(author),
+                    _str(subject, max_text_chars)))
     hashes = contacts["input_hash"] if "input_hash" in contacts else [""] * len(contacts)
     rows: list[dict[str, Any]] = []
     for cid, channel, subject, input_hash in zip(contacts["contact_id"], contacts["channel"],
                                                  contacts["subject"], hashes):
-        prepared = prepare_contact(channel, grouped.get(cid, []), _str(subject), question_turns)
+        prepared = prepare_contact(channel, grouped.get(cid, []), _str(subject, max_text_chars),
+                                   question_turns)
         rows.append({"contact_id": cid, "input_hash": input_hash,
                      "is_auto_reply": prepared.is_auto_reply,
                      "auto_reply_kind": prepared.auto_reply_kind,
@@ -121,5 +123,5 @@ def prepare_frame(contacts: pd.DataFrame, messages: pd.DataFrame,
     return finish(frame, lemma_strings(maker, texts, langs))
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _str(value: Any, limit: int | None = None) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None

@@ -165,3 +165,13 @@ def test_names_with_personal_data_are_masked_in_the_summary(con, config, folder)
     summary = ingest.run(con, [folder], config.ingest)
     shown = " ".join(summary.warnings)
     assert "[TELEFOON]" in shown and "12345678" not in shown
+
+
+def test_a_giant_subject_is_cut_too(con, config, folder):
+    config.ingest.max_message_chars = 500
+    mail = _mail(key="subject").replace(b"Subject: vraag", b"Subject: " + b"s" * 100_000)
+    (folder / "subject.eml").write_bytes(mail)
+    ingest.run(con, [folder], config.ingest)
+    longest = con.execute("SELECT max(length(subject)) FROM contacts").fetchone()[0]
+    meta = con.execute("SELECT max(length(json_extract_string(meta, '$.subject'))) FROM messages").fetchone()[0]
+    assert longest == 500 and meta == 500

@@ -21,3 +21,18 @@ def test_prepare_survives_a_message_over_spacys_limit(con, config):
     assert question.startswith("Mijn bestelling komt niet door")
     assert len(customer) < 21_000                # cut to 20,000 (cleaning adds sentence ends)
     assert con.execute("SELECT count(*) FROM contact_text").fetchone()[0] == len(CONTACTS)
+
+
+def test_a_giant_word_is_left_alone_by_speller_and_compound_splitter():
+    import time
+
+    from pipeline.nlp import dutch
+    from pipeline.nlp.frame import lemma_maker
+
+    blob = "Onderwerp " + "s" * 100_000 + " pakket bezorgd"     # a megabyte header, cut
+    assert dutch.split_compound("s" * 100_000) == ()
+    maker = lemma_maker([blob], ["nl"])
+    started = time.perf_counter()
+    lemmas = maker.lemmas([blob])[0]
+    assert time.perf_counter() - started < 5                 # was quadratic: hours
+    assert "pakket" in lemmas
