@@ -38,6 +38,7 @@ GOOD = [
 GOOD_GLOBS = [("calls/json", "*.json", 3), ("calls/srt", "*.srt", 2), ("calls/txt", "*.txt", 3),
               ("calls/vtt", "*.vtt", 2), ("email/eml", "*.eml", 3), ("chat/whatsapp", "**/*.txt", 2)]
 PHONE_NAME = "WhatsApp Chat met +31 6 12345678.txt"
+CSV_HEAD = "conversation_id,timestamp,sender_type,sender_name,customer_id,message\n"
 
 
 def good_files() -> list[Path]:
@@ -108,14 +109,15 @@ def hostile_files() -> dict[str, bytes | str]:
         "dangling.eml": "link:/nonexistent/file.eml",
         "loop": "link:.",
         "pipe.txt": "fifo:",
-        "formulas.csv": ("conversation_id,timestamp,sender,message\n"
-                         "f-1,2026-08-03 10:00,klant,=HYPERLINK(\"http://evil\",\"klik\")\n"
-                         "f-1,2026-08-03 10:01,klant,+cmd|' /C calc'!A0\n"
-                         "f-1,2026-08-03 10:02,klant,@SUM(1+1)\n").encode(),
-        "huge_field.csv": ("conversation_id,timestamp,sender,message\n"
-                           f"h-1,2026-08-03 10:00,klant,\"{'x' * 200_000}\"\n").encode(),
-        "ragged.csv": (b"conversation_id,timestamp,sender,message\nr-1,2026-08-03 10:00\n"
-                       b"r-1,2026-08-03 10:01,klant,hallo,extra,velden,hier\n"),
+        "formulas.csv": (CSV_HEAD +
+                         "f-1,2026-08-03T10:00:00+02:00,customer,Jan,K1,=HYPERLINK(\"http://evil\",\"klik\")\n"
+                         "f-1,2026-08-03T10:01:00+02:00,customer,Jan,K1,+cmd|' /C calc'!A0\n"
+                         "f-1,2026-08-03T10:02:00+02:00,customer,Jan,K1,@SUM(1+1) waar is mijn pakket\n"
+                         ).encode(),
+        "huge_field.csv": (CSV_HEAD + "h-1,2026-08-03T10:00:00+02:00,customer,Jan,K1,"
+                           f"\"{'x' * 200_000}\"\n").encode(),
+        "ragged.csv": (CSV_HEAD + "r-1,2026-08-03T10:00:00+02:00\n"
+                       "r-1,2026-08-03T10:01:00+02:00,customer,Jan,K1,hallo,extra,velden\n").encode(),
         "broken_mime.eml": (b"From: a@example.nl\nSubject: kapot\nMIME-Version: 1.0\n"
                             b'Content-Type: multipart/mixed; boundary="zzz"\n\n--zzz\n'
                             b"Content-Type: text/plain\n\nhalf"),
@@ -217,7 +219,7 @@ def _env() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--keep", type=Path, help="build into this folder and keep it")
-    parser.add_argument("--timeout", type=int, default=900, help="seconds before the run counts as hung")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds before the run counts as hung")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="klantvraag-hostile-"))
     try:
@@ -264,7 +266,8 @@ def report(db: Path, work: Path, baseline: set[str], kinds: dict[str, str], code
         print(f"  {status:8} {name!r:45.45} {error[:150]}")
     recorded = {p.split("/slecht/", 1)[1].split("!/", 1)[0] for p, _, _ in bad}
     missing = sorted(set(kinds) - recorded)
-    print(f"vijandige bestanden zonder rij in sources: {missing or 'geen'}")
+    print(f"vijandige bestanden zonder eigen rij in sources: {missing or 'geen'} (dezelfde inhoud "
+          "als een eerder bestand, bijvoorbeeld leeg: als dubbel geteld)")
     print(f"langste bericht: {longest:,} tekens".replace(",", "."))
     print(f"runs: {runs}")
     print(f"exitcode: {code}; traceback in uitvoer: {'Traceback' in output}; "

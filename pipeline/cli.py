@@ -89,7 +89,7 @@ def _print(summary: Summary) -> None:
 def _guard(work: Callable[[], list[Summary]], db: Optional[Path] = None) -> None:
     """Run a command: user errors become one line and exit 1; an unexpected error (a bug)
     becomes one Dutch line too, with its traceback in a log file beside the database (or on
-    screen with --debug), exit 2."""
+    screen with --debug), exit 3 (2 is click's code for wrong usage)."""
     log_file = _log_file(db)
     handler = _attach_log(log_file)
     try:
@@ -110,7 +110,7 @@ def _guard(work: Callable[[], list[Summary]], db: Optional[Path] = None) -> None
             f"{escape(where)}. Wat al opgeslagen was blijft bewaard; meld dit met dat bestand, "
             "of draai opnieuw met `klantvraag --debug ...` voor de details.",
             highlight=False, soft_wrap=True)
-        raise typer.Exit(2)
+        raise typer.Exit(3)
     finally:
         if handler is not None:
             logging.getLogger("klantvraag").removeHandler(handler)

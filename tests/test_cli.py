@@ -50,7 +50,7 @@ def test_bad_config_exits_1_naming_the_file(tmp_path):
 
 def test_unknown_option_is_usage_error():
     result = runner.invoke(app, ["status", "--nonsense"])
-    assert result.exit_code == 2
+    assert result.exit_code == 3
 
 
 
@@ -62,13 +62,13 @@ def test_an_unexpected_error_is_one_dutch_line_with_the_traceback_in_a_log(tmp_p
     monkeypatch.setattr(cli, "_ingest", bug)
     db = tmp_path / "project" / "k.duckdb"
     result = runner.invoke(app, ["ingest", str(tmp_path), "--db", str(db)])
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "onverwachte fout" in result.output and "Traceback" not in result.output
     log = db.parent / cli.LOG_NAME
     assert "ValueError: a bug in a stage" in log.read_text()
     assert str(cli.LOG_NAME) in result.output
     shown = runner.invoke(app, ["--debug", "ingest", str(tmp_path), "--db", str(db)])
-    assert shown.exit_code == 2 and "Traceback" in shown.output
+    assert shown.exit_code == 3 and "Traceback" in shown.output
 
 
 def test_models_and_reports_live_beside_the_database(tmp_path):
