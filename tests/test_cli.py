@@ -50,8 +50,7 @@ def test_bad_config_exits_1_naming_the_file(tmp_path):
 
 def test_unknown_option_is_usage_error():
     result = runner.invoke(app, ["status", "--nonsense"])
-    assert result.exit_code == 3
-
+    assert result.exit_code == 2
 
 
 def test_an_unexpected_error_is_one_dutch_line_with_the_traceback_in_a_log(tmp_path, monkeypatch):
