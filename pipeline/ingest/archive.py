@@ -78,12 +78,18 @@ def _walk(folder: Path, ignore: tuple[str, ...], ignored: list[str] | None,
           follow_symlinks: bool) -> Iterator[Path]:
     """Files under ``folder`` in a stable order; links to folders are walked only when
     followed (a link loop is walked once), otherwise they come back as entries to refuse."""
-    found = []
+    found, visited = [], set()
     for top, dirs, names in os.walk(folder, followlinks=follow_symlinks):
         here = Path(top)
-        if any(_skipped(part) for part in here.relative_to(folder).parts):
+        try:
+            info = here.stat()
+            identity = (info.st_dev, info.st_ino)
+        except OSError:
+            identity = None
+        if any(_skipped(part) for part in here.relative_to(folder).parts) or identity in visited:
             dirs[:] = []
             continue
+        visited.add(identity)
         if not follow_symlinks:
             names = names + [d for d in dirs if (here / d).is_symlink()]
         dirs[:] = [d for d in dirs if not (here / d).is_symlink() or follow_symlinks]

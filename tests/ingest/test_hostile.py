@@ -175,3 +175,11 @@ def test_a_giant_subject_is_cut_too(con, config, folder):
     longest = con.execute("SELECT max(length(subject)) FROM contacts").fetchone()[0]
     meta = con.execute("SELECT max(length(json_extract_string(meta, '$.subject'))) FROM messages").fetchone()[0]
     assert longest == 500 and meta == 500
+
+
+def test_a_link_loop_is_walked_once_when_links_are_followed(con, config, folder):
+    os.symlink(".", folder / "loop")
+    config.ingest.follow_symlinks = True
+    summary = ingest.run(con, [folder], config.ingest)
+    assert summary.rows[-1][1] == 2                        # the two good files, seen once each
+    _good_went_in(con)
