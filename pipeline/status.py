@@ -30,15 +30,24 @@ def summaries(con: duckdb.DuckDBPyConnection, db_path: str) -> list[Summary]:
         "GROUP BY ALL ORDER BY 1, 2"
     ).fetchall():
         files.rows.append([row[0], row[1], row[2], int(row[3] or 0)])
-    for path, error in con.execute(
-        "SELECT path, error FROM sources WHERE status = 'error' ORDER BY path LIMIT 50"
-    ).fetchall():
-        files.warnings.append(mask_path(f"{path}: {error}"))
+    for path, _, error in source_errors(con, limit=50):
+        files.warnings.append(f"{path}: {error}")
 
     tables = Summary(title="Tabellen", columns=["tabel", "rijen"])
     tables.rows = [[name, rows] for name, rows in table_counts(con)
                    if name not in ("settings", "schema_migrations")]
     return [contacts, files, runs(con), tables]
+
+
+def source_errors(con: duckdb.DuckDBPyConnection,
+                  limit: int | None = None) -> list[tuple[str, str, str]]:
+    """(path, format, error) of every file that could not be read, ordered by path, with
+    personal data in names masked (:func:`pipeline.nlp.pii.mask_path`): what the CLI and the
+    report show of ``sources``. The stored path stays whole (re-ingest finds files by it)."""
+    rows = con.execute(
+        "SELECT path, coalesce(format, ''), coalesce(error, '') FROM sources "
+        "WHERE status = 'error' ORDER BY path" + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
+    return [(mask_path(path), fmt, mask_path(error)) for path, fmt, error in rows]
 
 
 def runs(con: duckdb.DuckDBPyConnection, limit: int = RECENT_RUNS) -> Summary:

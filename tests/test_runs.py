@@ -43,3 +43,12 @@ def test_an_open_run_of_this_process_is_left_alone(con):
         with store.Run(con, "ingest", {}):
             state = con.execute("SELECT status FROM runs WHERE run_id = ?", [outer.run_id]).fetchone()
             assert state == ("running",)
+
+
+def test_source_errors_for_the_report_are_masked(con):
+    con.execute("INSERT INTO sources (source_id, path, size_bytes, format, status, error, "
+                "n_contacts, n_messages, first_seen_at) VALUES ('s1', "
+                "'/export/WhatsApp Chat met +31 6 12345678.txt', 0, 'txt', 'error', "
+                "'leeg bestand', 0, 0, now())")
+    assert status.source_errors(con) == [
+        ("/export/WhatsApp Chat met [TELEFOON].txt", "txt", "leeg bestand")]

@@ -49,6 +49,10 @@ def load_jsonl(data: bytes, ctx: Context) -> list[tuple[int, Any]]:
 
 
 def load_csv(data: bytes, ctx: Context) -> tuple[list[str], list[tuple[int, dict]]]:
+    # A cell may hold a whole pasted log: the csv module's 128 KiB cap would refuse the file;
+    # any cell fits within the file, and the message is cut to max_message_chars afterwards.
+    if len(data) > csv.field_size_limit():
+        csv.field_size_limit(len(data))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -183,3 +183,13 @@ def test_a_link_loop_is_walked_once_when_links_are_followed(con, config, folder)
     summary = ingest.run(con, [folder], config.ingest)
     assert summary.rows[-1][1] == 2                        # the two good files, seen once each
     _good_went_in(con)
+
+
+def test_a_csv_cell_with_a_pasted_log_is_read_and_cut(con, config, folder, data_dir):
+    header = (data_dir / "chat" / "generic.csv").read_text().splitlines()[0]
+    cell = "ERROR koppeling time-out " * 10_000                      # 250,000 characters
+    (folder / "log.csv").write_text(f'{header}\nc-9,2026-09-05T14:00:00,customer,Lotte,K1,"{cell}"\n')
+    ingest.run(con, [folder], config.ingest)
+    assert _sources(con)["log.csv"][0] == "ingested"
+    longest = con.execute("SELECT max(length(text)) FROM messages").fetchone()[0]
+    assert longest == config.ingest.max_message_chars
