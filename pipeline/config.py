@@ -68,7 +68,9 @@ class ReportConfig:
     handling_minutes: dict[str, float] = field(default_factory=dict)
     cost_per_minute: float = 0.85
     currency: str = "EUR"
-    output_dir: str = ""            # "" = <db folder>/reports/<db name>/ (see Config.place_beside)
+    # defaults.toml sets "": beside the database (Config.place_beside); "reports" for code that
+    # builds a ReportConfig itself.
+    output_dir: str = "reports"
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Config:
     reasons: ReasonsConfig = field(default_factory=ReasonsConfig)
     tagging: TaggingConfig = field(default_factory=TaggingConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
-    models_dir: str = ""            # "" = <db folder>/models/<db name>/ (see Config.place_beside)
+    models_dir: str = "models"      # defaults.toml sets "": beside the database (place_beside)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
