@@ -3,9 +3,12 @@ stage's ``run()``; all logic lives in the stages."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import traceback
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
@@ -38,7 +41,13 @@ DbOption = Annotated[Path, typer.Option(
     "--db", help="The DuckDB file that holds everything (created when missing).")]
 ConfigOption = Annotated[Optional[Path], typer.Option(
     "--config", help="A TOML file that overrides the defaults (default: ./klantvraag.toml if present).")]
+ModelsOption = Annotated[Optional[Path], typer.Option(
+    "--models", help="Folder for the fitted reason models (default: models/<db name>/ beside the database).")]
+FollowOption = Annotated[bool, typer.Option(
+    "--follow-symlinks", help="Follow symbolic links in the export (default: refuse and list them).")]
 DEFAULT_DB = Path("data/klantvraag.duckdb")
+LOG_NAME = "klantvraag-fouten.log"
+_settings = {"debug": False}
 
 
 def _version(value: bool) -> None:
@@ -51,8 +60,12 @@ def _version(value: bool) -> None:
 def main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and stop.")] = False,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="Show the full traceback of an unexpected error on screen "
+                        f"(otherwise it goes to {LOG_NAME} beside the database).")] = False,
 ) -> None:
     """klantvraag: run `klantvraag run EXPORT` for everything, or one stage at a time."""
+    _settings["debug"] = debug
 
 
 def _print(summary: Summary) -> None:
@@ -73,18 +86,74 @@ def _print(summary: Summary) -> None:
                           highlight=False)
 
 
-def _guard(work: Callable[[], list[Summary]]) -> None:
-    """Run a command: user errors become one line and exit 1; bugs keep their traceback."""
+def _guard(work: Callable[[], list[Summary]], db: Optional[Path] = None) -> None:
+    """Run a command: user errors become one line and exit 1; an unexpected error (a bug)
+    becomes one Dutch line too, with its traceback in a log file beside the database (or on
+    screen with --debug), exit 3 (2 is click's code for wrong usage)."""
+    log_file = _log_file(db)
+    handler = _attach_log(log_file)
     try:
         summaries = work()
     except KlantvraagError as exc:
-        err_console.print(f"[red]fout:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]fout:[/red] {escape(_masked(str(exc)))}", highlight=False,
+                          soft_wrap=True)
         raise typer.Exit(1)
     except KeyboardInterrupt:
         err_console.print("afgebroken")
         raise typer.Exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        if _settings["debug"]:
+            traceback.print_exc()
+        where = _write_traceback(log_file, exc)
+        err_console.print(
+            f"[red]fout:[/red] onverwachte fout in klantvraag ({type(exc).__name__}); "
+            f"{escape(where)}. Wat al opgeslagen was blijft bewaard; meld dit met dat bestand, "
+            "of draai opnieuw met `klantvraag --debug ...` voor de details.",
+            highlight=False, soft_wrap=True)
+        raise typer.Exit(3)
+    finally:
+        if handler is not None:
+            logging.getLogger("klantvraag").removeHandler(handler)
+            handler.close()
     for summary in summaries:
         _print(summary)
+
+
+def _log_file(db: Optional[Path]) -> Path:
+    folder = Path(db).parent if db is not None else Path(".")
+    return folder / LOG_NAME
+
+
+def _attach_log(log_file: Path) -> Optional[logging.Handler]:
+    """Stages log unexpected per-file errors (with traceback) to logger 'klantvraag'; the file
+    is only created when something is logged."""
+    try:
+        handler = logging.FileHandler(log_file, encoding="utf-8", delay=True)
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("klantvraag")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    return handler
+
+
+def _write_traceback(log_file: Path, exc: BaseException) -> str:
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with log_file.open("a", encoding="utf-8") as handle:
+            handle.write(f"--- {datetime.now():%Y-%m-%d %H:%M:%S} klantvraag {__version__} "
+                         f"{' '.join(sys.argv[1:2])}\n")
+            handle.write("".join(traceback.format_exception(exc)))
+        return f"details in {_masked(str(log_file))}"
+    except OSError:
+        return "details alleen met --debug te zien (logbestand niet te schrijven)"
+
+
+def _masked(text: str) -> str:
+    from pipeline.nlp.pii import mask_path
+
+    return mask_path(text)
 
 
 @contextmanager
@@ -93,7 +162,7 @@ def _opened(db: Path, config_file: Optional[Path]):
     the database file is free for the next command in the same process."""
     from pipeline import store
 
-    config = load_config(config_file)
+    config = load_config(config_file).place_beside(db)
     con = store.connect(db)
     try:
         yield config, con
@@ -116,8 +185,13 @@ def _prepare(con, config: Config) -> Summary:
 
 
 def _reasons(con, config: Config, apply: bool = False) -> Summary:
+    from pipeline.atomic import remove_leftovers
+
     from pipeline import reasons
 
+    folder = Path(config.models_dir) / config.reasons.model_name
+    if folder.is_dir():
+        remove_leftovers(folder)          # temporary files of a save that was killed
     return reasons.run(con, config.reasons, models_dir=Path(config.models_dir), apply=apply)
 
 
@@ -150,6 +224,7 @@ def ingest(
     config_file: ConfigOption = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Stop at the first file that cannot be read (default: record it and go on).")] = False,
+    follow_symlinks: FollowOption = False,
 ) -> None:
     """Read an export into the database. Files already ingested are skipped; a changed file is re-read.
 
@@ -158,8 +233,9 @@ def ingest(
     def work():
         with _opened(db, config_file) as (config, con):
             config.ingest.strict = config.ingest.strict or strict
+            config.ingest.follow_symlinks = config.ingest.follow_symlinks or follow_symlinks
             return [_ingest(con, config, paths)]
-    _guard(work)
+    _guard(work, db)
 
 
 @app.command()
@@ -190,7 +266,7 @@ def prepare(db: DbOption = DEFAULT_DB, config_file: ConfigOption = None) -> None
     def work():
         with _opened(db, config_file) as (config, con):
             return [_prepare(con, config)]
-    _guard(work)
+    _guard(work, db)
 
 
 @app.command()
@@ -211,10 +287,13 @@ def reasons(
         "--min-reasons", help="Fewest reasons to end with.")] = None,
     max_reasons: Annotated[Optional[int], typer.Option(
         "--max-reasons", help="Most reasons to end with; similar reasons are merged to get there.")] = None,
+    models: ModelsOption = None,
 ) -> None:
     """Group the customers' questions into contact reasons (BERTopic) and save an editable taxonomy."""
     def work():
         with _opened(db, config_file) as (config, con):
+            if models:
+                config.models_dir = str(models)
             if model_name:
                 config.reasons.model_name = model_name
             if embedding_model:
@@ -226,7 +305,7 @@ def reasons(
             if max_reasons is not None:
                 config.reasons.max_reasons = max_reasons
             return [_reasons(con, config, apply=apply)]
-    _guard(work)
+    _guard(work, db)
 
 
 @app.command()
@@ -242,13 +321,13 @@ def tag(
             if repeat_days is not None:
                 config.tagging.repeat_window_days = repeat_days
             return [_tag(con, config)]
-    _guard(work)
+    _guard(work, db)
 
 
 LangOption = Annotated[Optional[str], typer.Option(
     "--lang", help="Report language: nl (default) or en.")]
 OutOption = Annotated[Optional[Path], typer.Option(
-    "--out", help="Folder for the report files (default: reports/).")]
+    "--out", help="Folder for the report files (default: reports/<db name>/ beside the database).")]
 CsvDialectOption = Annotated[Optional[str], typer.Option(
     "--csv-dialect", help="CSV tables: nl (';', decimal comma, UTF-8 with BOM: Dutch Excel; the "
                           "default) or international (',', decimal point, UTF-8).")]
@@ -262,7 +341,7 @@ def report(db: DbOption = DEFAULT_DB, config_file: ConfigOption = None,
     def work():
         with _opened(db, config_file) as (config, con):
             return [_report(con, config, out, lang, csv_dialect)]
-    _guard(work)
+    _guard(work, db)
 
 
 @app.command()
@@ -274,16 +353,21 @@ def run(
     lang: LangOption = None,
     out: OutOption = None,
     csv_dialect: CsvDialectOption = None,
+    models: ModelsOption = None,
+    follow_symlinks: FollowOption = False,
 ) -> None:
     """Everything in one go: ingest, prepare, reasons, tag and report."""
     def work():
         with _opened(db, config_file) as (config, con):
             config.ingest.strict = config.ingest.strict or strict
+            config.ingest.follow_symlinks = config.ingest.follow_symlinks or follow_symlinks
+            if models:
+                config.models_dir = str(models)
             _print(_ingest(con, config, paths))
             for stage in (_prepare, _reasons, _tag):
                 _print(stage(con, config))
             return [_report(con, config, out, lang, csv_dialect)]
-    _guard(work)
+    _guard(work, db)
 
 
 @app.command()
@@ -297,7 +381,7 @@ def status(db: DbOption = DEFAULT_DB) -> None:
             return status_module.summaries(con, str(db))
         finally:
             con.close()
-    _guard(work)
+    _guard(work, db)
 
 
 @app.command()
@@ -317,7 +401,7 @@ def purge(
             raise KlantvraagError("zeg wat er weg moet: gebruik `klantvraag purge --raw`")
         with _opened(db, config_file) as (config, con):
             return [purge_raw(con, nlp.hash_salt(config.nlp))]
-    _guard(work)
+    _guard(work, db)
 
 
 @app.command()

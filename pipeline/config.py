@@ -25,6 +25,13 @@ class IngestConfig:
     organisation_names: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     strict: bool = False
+    follow_symlinks: bool = False
+    max_message_chars: int = 100_000
+    max_file_mb: int = 512
+    max_archive_mb: int = 2048
+    max_compression_ratio: int = 250
+    max_nesting_depth: int = 64
+    max_seconds_per_file: int = 120
 
 
 @dataclass
@@ -33,6 +40,7 @@ class NlpConfig:
     question_turns: int = 2
     model_languages: list[str] = field(default_factory=lambda: ["nl"])
     workers: int = 0
+    max_text_chars: int = 100_000
 
 
 @dataclass
@@ -60,6 +68,8 @@ class ReportConfig:
     handling_minutes: dict[str, float] = field(default_factory=dict)
     cost_per_minute: float = 0.85
     currency: str = "EUR"
+    # defaults.toml sets "": beside the database (Config.place_beside); "reports" for code that
+    # builds a ReportConfig itself.
     output_dir: str = "reports"
     # Share of a category's contacts (and so of their handling cost) expected to disappear once
     # the cause is tackled; the report states these rates beside every saving.
@@ -77,10 +87,21 @@ class Config:
     reasons: ReasonsConfig = field(default_factory=ReasonsConfig)
     tagging: TaggingConfig = field(default_factory=TaggingConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
-    models_dir: str = "models"
+    models_dir: str = "models"      # defaults.toml sets "": beside the database (place_beside)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def place_beside(self, db: str | Path) -> "Config":
+        """Fill in the folders left empty with ones beside the database, so two databases in
+        one folder never share (and overwrite) each other's models or reports:
+        ``<db folder>/models/<db name>/`` and ``<db folder>/reports/<db name>/``."""
+        db = Path(db)
+        if not self.models_dir:
+            self.models_dir = str(db.parent / "models" / db.stem)
+        if not self.report.output_dir:
+            self.report.output_dir = str(db.parent / "reports" / db.stem)
+        return self
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -6,13 +6,18 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipeline.store import schema_version, table_counts
+from pipeline.nlp.pii import mask_path
+from pipeline.store import process_alive, process_of, schema_version, table_counts
 from pipeline.summary import Summary
+
+RECENT_RUNS = 10
+STATUS_WORDS = {"ok": "klaar", "failed": "mislukt", "interrupted": "onderbroken",
+                "running": "bezig"}
 
 
 def summaries(con: duckdb.DuckDBPyConnection, db_path: str) -> list[Summary]:
     contacts = Summary(
-        title=f"Contacten in {db_path} (schema v{schema_version(con)})",
+        title=f"Contacten in {mask_path(db_path)} (schema v{schema_version(con)})",
         columns=["kanaal", "formaat", "contacten", "berichten", "van", "tot"],
     )
     for row in con.execute(
@@ -27,15 +32,13 @@ def summaries(con: duckdb.DuckDBPyConnection, db_path: str) -> list[Summary]:
         "GROUP BY ALL ORDER BY 1, 2"
     ).fetchall():
         files.rows.append([row[0], row[1], row[2], int(row[3] or 0)])
-    for path, error in con.execute(
-        "SELECT path, error FROM sources WHERE status = 'error' ORDER BY path LIMIT 50"
-    ).fetchall():
+    for path, _, error in source_errors(con, limit=50):
         files.warnings.append(f"{path}: {error}")
     for path, note in con.execute(   # read, with a note (e.g. a ticket page's missing comment files)
         "SELECT path, error FROM sources WHERE status = 'ingested' AND error IS NOT NULL "
         "ORDER BY path LIMIT 50"
     ).fetchall():
-        files.notes.append(f"{path}: {note}")
+        files.notes.append(f"{mask_path(path)}: {mask_path(note)}")
 
     empty = contacts_without_customer_text(con)
     if empty:
@@ -48,14 +51,15 @@ def summaries(con: duckdb.DuckDBPyConnection, db_path: str) -> list[Summary]:
             f"{_dutch(len(empty))} contact(en) zonder tekst van de klant: ingelezen en geteld, "
             "maar zonder klantvraag om in te delen")
         for contact in empty[:NAMED]:
-            reasons.notes.append(f"{contact.path} ({contact.external_id}): {contact.reason}")
+            reasons.notes.append(f"{mask_path(contact.path or '')} ({mask_path(contact.external_id)}): "
+                                 f"{contact.reason}")
         if len(empty) > NAMED:
             reasons.notes.append(f"... en nog {_dutch(len(empty) - NAMED)}")
 
     tables = Summary(title="Tabellen", columns=["tabel", "rijen"])
     tables.rows = [[name, rows] for name, rows in table_counts(con)
                    if name not in ("settings", "schema_migrations")]
-    return [contacts, files, *([reasons] if empty else []), tables]
+    return [contacts, files, *([reasons] if empty else []), runs(con), tables]
 
 
 NAMED = 20          # contacts named one by one in `klantvraag status`
@@ -108,3 +112,43 @@ def contacts_without_customer_text(con: duckdb.DuckDBPyConnection) -> list[Empty
 
 def _dutch(number: int) -> str:
     return f"{number:,}".replace(",", ".")
+
+
+def source_errors(con: duckdb.DuckDBPyConnection,
+                  limit: int | None = None) -> list[tuple[str, str, str]]:
+    """(path, format, error) of every file that could not be read, ordered by path, with
+    personal data in names masked (:func:`pipeline.nlp.pii.mask_path`): what the CLI and the
+    report show of ``sources``. The stored path stays whole (re-ingest finds files by it)."""
+    rows = con.execute(
+        "SELECT path, coalesce(format, ''), coalesce(error, '') FROM sources "
+        "WHERE status = 'error' ORDER BY path" + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
+    return [(mask_path(path), fmt, mask_path(error)) for path, fmt, error in rows]
+
+
+def runs(con: duckdb.DuckDBPyConnection, limit: int = RECENT_RUNS) -> Summary:
+    """The latest runs, newest first; a 'running' row whose process is gone is shown as
+    interrupted (this command only reads, the next run marks it)."""
+    summary = Summary(title=f"Laatste {limit} runs", columns=[
+        "run", "stap", "begonnen", "duur", "status"])
+    interrupted = []
+    for run_id, command, started, finished, status, counts in con.execute(
+            "SELECT run_id, command, started_at, finished_at, status, counts FROM runs "
+            "ORDER BY started_at DESC, run_id DESC LIMIT ?", [limit]).fetchall():
+        if status == "running":
+            alive = process_alive(process_of(counts))
+            status = "running" if alive else "interrupted"
+        if status == "interrupted":
+            interrupted.append(command)
+        duration = (f"{(finished - started).total_seconds():,.0f} s".replace(",", ".")
+                    if finished else "")
+        summary.rows.append([run_id, command, started.strftime("%d-%m-%Y %H:%M"), duration,
+                             STATUS_WORDS.get(status, status)])
+    if interrupted:
+        steps = ", ".join(sorted(set(interrupted)))
+        summary.warnings.append(
+            f"{len(interrupted)} run(s) onderbroken ({steps}): het proces is gestopt voordat de "
+            "stap klaar was. Wat al opgeslagen was is heel (elke stap schrijft in transacties), "
+            "maar de stap is niet af: draai `klantvraag run` of die stap opnieuw; bestanden die "
+            "al ingelezen zijn worden overgeslagen.")
+    return summary
+

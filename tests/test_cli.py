@@ -52,3 +52,54 @@ def test_unknown_option_is_usage_error():
     result = runner.invoke(app, ["status", "--nonsense"])
     assert result.exit_code == 2
 
+
+def test_an_unexpected_error_is_one_dutch_line_with_the_traceback_in_a_log(tmp_path, monkeypatch):
+    from pipeline import cli
+
+    def bug(con, config, paths):
+        raise ValueError("a bug in a stage")
+    monkeypatch.setattr(cli, "_ingest", bug)
+    db = tmp_path / "project" / "k.duckdb"
+    result = runner.invoke(app, ["ingest", str(tmp_path), "--db", str(db)])
+    assert result.exit_code == 3
+    assert "onverwachte fout" in result.output and "Traceback" not in result.output
+    log = db.parent / cli.LOG_NAME
+    assert "ValueError: a bug in a stage" in log.read_text()
+    assert str(cli.LOG_NAME) in result.output
+    shown = runner.invoke(app, ["--debug", "ingest", str(tmp_path), "--db", str(db)])
+    assert shown.exit_code == 3 and "Traceback" in shown.output
+
+
+def test_models_and_reports_live_beside_the_database(tmp_path):
+    from pipeline.config import load_config
+
+    first = load_config(None).place_beside(tmp_path / "a.duckdb")
+    second = load_config(None).place_beside(tmp_path / "b.duckdb")
+    assert first.models_dir == str(tmp_path / "models" / "a")
+    assert first.report.output_dir == str(tmp_path / "reports" / "a")
+    assert second.models_dir != first.models_dir and second.report.output_dir != first.report.output_dir
+    chosen = load_config(None)
+    chosen.models_dir, chosen.report.output_dir = "mijn/modellen", "mijn/rapport"
+    assert chosen.place_beside(tmp_path / "a.duckdb").models_dir == "mijn/modellen"
+    assert chosen.report.output_dir == "mijn/rapport"
+
+
+def test_status_lists_runs_and_masks_file_names(tmp_path):
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "WhatsApp Chat met +31 6 12345678.txt").write_bytes(b"\x00\x01")
+    db = tmp_path / "k.duckdb"
+    result = runner.invoke(app, ["ingest", str(export), "--db", str(db)])
+    assert result.exit_code == 0 and "12345678" not in result.output
+    result = runner.invoke(app, ["status", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "runs" in result.output and "klaar" in result.output
+    assert "[TELEFOON]" in result.output and "12345678" not in result.output
+
+
+def test_a_fifo_named_on_the_command_line_does_not_hang(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.txt")
+    result = runner.invoke(app, ["ingest", str(tmp_path / "pipe.txt"), "--db", str(tmp_path / "k.duckdb")])
+    assert result.exit_code == 0 and "pipe" in result.output

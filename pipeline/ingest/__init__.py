@@ -19,6 +19,7 @@ from pipeline.errors import InputFileError
 from pipeline.ingest.archive import Item, discover
 from pipeline.ingest.detect import guess_format
 from pipeline.ingest.identity import sha256_hex
+from pipeline.ingest.limits import Limits
 from pipeline.ingest.mapping import load_mappings
 from pipeline.ingest.parallel import Job, Parser
 from pipeline.ingest.records import Batch, Written
@@ -80,9 +81,10 @@ def run(con: duckdb.DuckDBPyConnection, paths: list[Path], config: IngestConfig,
             "organisation_names": tuple(config.organisation_names),
             "chat_mapping": config.chat_mapping,
             "mappings": tuple(load_mappings(config.chat_mapping_files)),
-            "speakers": load_speaker_rules()}
+            "speakers": load_speaker_rules(), "limits": Limits.from_config(config)}
     ignored: list[str] = []
-    items = list(discover([Path(p) for p in paths], tuple(config.ignore), ignored))
+    items = list(discover([Path(p) for p in paths], tuple(config.ignore), ignored,
+                          base["limits"], config.follow_symlinks))
     workers = max(1, workers or 1)
     known = {sid: (status, fmt) for sid, status, fmt in con.execute(
         "SELECT source_id, status, format FROM sources").fetchall()}
@@ -138,7 +140,9 @@ def run(con: duckdb.DuckDBPyConnection, paths: list[Path], config: IngestConfig,
         parser.close()
     summary = _summary(tally)
     if ignored:
-        names = ", ".join(Path(p).name for p in ignored[:5]) + (" ..." if len(ignored) > 5 else "")
+        from pipeline.nlp.pii import mask_path
+
+        names = ", ".join(mask_path(Path(p).name) for p in ignored[:5]) + (" ..." if len(ignored) > 5 else "")
         summary.notes.append(f"{len(ignored)} bestand(en) overgeslagen volgens [ingest] ignore: {names}")
     return summary
 
@@ -151,6 +155,12 @@ def _prepare(item: Item, known: dict, by_path: dict, seen_now: dict, tally: Tall
         data = item.read()
     except InputFileError as exc:
         data, refused = item.path.encode("utf-8"), exc.message
+    except OSError as exc:
+        data = item.path.encode("utf-8")
+        refused = (f"niet te lezen: {exc.strerror or type(exc).__name__} — controleer of het "
+                   "bestand bestaat en leesbaar is")
+    except MemoryError:
+        data, refused = item.path.encode("utf-8"), "te groot om in het geheugen te lezen"
     source_id = sha256_hex(data)
     previous = known.get(source_id)
     if source_id in seen_now or (previous and previous[0] == "ingested"):
@@ -181,7 +191,7 @@ def _collect(pending: list[_Pending], outcomes, tally: Tally, seen_now: dict, st
             batch.replace.add(source_id)
         if outcome[0] == "error":
             _, message, where, hint = outcome
-            fmt = "zip" if refused else guess_format(name)
+            fmt = "zip" if refused and "!/" in path else guess_format(name)
             row.update(format=fmt, status="error", ingested_at=None,
                        error=(f"{where}: " if where else "") + message + (f" — {hint}" if hint else ""))
             batch.sources.append(row)
@@ -218,6 +228,9 @@ def _counts(tally: Tally) -> dict:
 
 
 def _summary(tally: Tally) -> Summary:
+    # File names can carry personal data (WhatsApp names an export after the phone number).
+    from pipeline.nlp.pii import mask_path
+
     summary = Summary(title="Ingelezen", columns=[
         "formaat", "bestanden", "ingelezen", "dubbel", "fouten", "+contacten", "+berichten"])
     totals: Counter = Counter()
@@ -236,7 +249,7 @@ def _summary(tally: Tally) -> Summary:
             f"({tally.written.removed_messages} berichten, {tally.written.removed_contacts} contacten verwijderd)")
     summary.notes.extend(tally.notes[:20])
     for error in tally.errors[:20]:
-        summary.warnings.append(error)
+        summary.warnings.append(mask_path(error))
     if len(tally.errors) > 20:
         summary.warnings.append(f"... en nog {len(tally.errors) - 20} fouten (zie `klantvraag status`)")
     return summary

@@ -98,7 +98,7 @@ def _parse_cues(text: str, ctx: Context, fmt: str) -> Parsed:
     index = 0
     if fmt == "webvtt":
         if not lines or not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
-            raise InputFileError("not WebVTT: first line must be 'WEBVTT'", path=ctx.path, where="line 1")
+            raise InputFileError("geen WebVTT: de eerste regel moet 'WEBVTT' zijn", path=ctx.path, where="regel 1")
         index = 1
     while index < len(lines):
         while index < len(lines) and not lines[index].strip():
@@ -118,12 +118,12 @@ def _parse_cues(text: str, ctx: Context, fmt: str) -> Parsed:
             continue
         timing_at = next((i for i, b in enumerate(block[:3]) if "-->" in b), None)
         if timing_at is None:
-            raise InputFileError("expected a cue timing line ('00:00:01.000 --> 00:00:04.000')",
-                                 path=ctx.path, where=f"line {start + 1}")
+            raise InputFileError("hier hoort een tijdregel ('00:00:01.000 --> 00:00:04.000')",
+                                 path=ctx.path, where=f"regel {start + 1}")
         timing = _TIMING.match(block[timing_at])
         if not timing:
-            raise InputFileError(f"unreadable cue timing '{block[timing_at].strip()[:60]}'",
-                                 path=ctx.path, where=f"line {start + timing_at + 1}")
+            raise InputFileError(f"onleesbare tijdregel '{block[timing_at].strip()[:60]}'",
+                                 path=ctx.path, where=f"regel {start + timing_at + 1}")
         body = " ".join(b.strip() for b in block[timing_at + 1:])
         voice = _VOICE.search(body)
         speaker = voice.group(1).strip() if voice else None
@@ -143,14 +143,14 @@ def parse_stt_json(document: dict, ctx: Context) -> Parsed:
     segments = []
     for number, raw in enumerate(document["segments"], start=1):
         if not isinstance(raw, dict) or "text" not in raw:
-            raise InputFileError("a segment needs 'text'", path=ctx.path, where=f"segment {number}")
+            raise InputFileError("een segment heeft 'text' nodig", path=ctx.path, where=f"segment {number}")
         text = str(raw["text"] or "").strip()
         if not text:
             continue
         try:
             offset = float(raw["start"]) if raw.get("start") is not None else None
         except (TypeError, ValueError):
-            raise InputFileError(f"segment start '{raw.get('start')}' is not a number",
+            raise InputFileError(f"begintijd '{raw.get('start')}' van het segment is geen getal",
                                  path=ctx.path, where=f"segment {number}") from None
         speaker = raw.get("speaker")
         segments.append(Segment(str(speaker) if speaker not in (None, "") else None, text, offset))
@@ -168,8 +168,8 @@ def _started_at(headers: dict[str, str], ctx: Context) -> datetime | None:
         try:
             return parse_timestamp(value.replace(" ", "T", 1) if "T" not in value else value)
         except ValueError:
-            raise InputFileError(f"unreadable date '{value}' in the header", path=ctx.path,
-                                 where="header") from None
+            raise InputFileError(f"onleesbare datum '{value}' in de kop", path=ctx.path,
+                                 where="kop") from None
     return time_in_name(ctx.name)
 
 
@@ -188,7 +188,7 @@ def time_in_name(name: str) -> datetime | None:
 def build_call(segments: list[Segment], headers: dict[str, str], ctx: Context, fmt: str) -> Parsed:
     """Segments -> one contact: roles from labels, inferred for numbered speakers, turns merged."""
     if not segments:
-        raise InputFileError("no transcript text found", path=ctx.path)
+        raise InputFileError("geen tekst van het gesprek gevonden", path=ctx.path)
     rules: SpeakerRules = ctx.speakers
     names = ctx.organisation_names
     roles: dict[str | None, str] = {}

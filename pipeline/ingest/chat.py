@@ -24,8 +24,11 @@ def load_json(data: bytes, ctx: Context) -> Any:
     try:
         return json.loads(file_text(data, ctx.path))
     except json.JSONDecodeError as exc:
-        raise InputFileError(f"invalid JSON: {exc.msg}", path=ctx.path,
-                             where=f"line {exc.lineno}, column {exc.colno}") from None
+        raise InputFileError(f"ongeldige JSON: {exc.msg}", path=ctx.path,
+                             where=f"regel {exc.lineno}, kolom {exc.colno}") from None
+    except ValueError as exc:     # e.g. a number of more than 4,300 digits
+        raise InputFileError(f"ongeldige JSON-waarde ({type(exc).__name__}): {str(exc)[:80]}",
+                             path=ctx.path) from None
 
 
 def load_jsonl(data: bytes, ctx: Context) -> list[tuple[int, Any]]:
@@ -37,13 +40,17 @@ def load_jsonl(data: bytes, ctx: Context) -> list[tuple[int, Any]]:
         try:
             items.append((number, json.loads(line)))
         except json.JSONDecodeError as exc:
-            raise InputFileError(f"invalid JSON: {exc.msg}", path=ctx.path,
-                                 where=f"line {number}, column {exc.colno}") from None
+            raise InputFileError(f"ongeldige JSON: {exc.msg}", path=ctx.path,
+                                 where=f"regel {number}, kolom {exc.colno}") from None
     return items
 
 
 def read_csv_rows(data: bytes, ctx: Context) -> list[tuple[int, list[str]]]:
     """(line number, cells) of every non-empty row, the header included."""
+    # A cell may hold a whole pasted log: the csv module's 128 KiB cap would refuse the file;
+    # any cell fits within the file, and the message is cut to max_message_chars afterwards.
+    if len(data) > csv.field_size_limit():
+        csv.field_size_limit(len(data))
     text = file_text(data, ctx.path)
     reader = csv.reader(io.StringIO(text), dialect=csv_dialect(text))
     rows = []
@@ -52,8 +59,8 @@ def read_csv_rows(data: bytes, ctx: Context) -> list[tuple[int, list[str]]]:
             if row:
                 rows.append((reader.line_num, row))
     except csv.Error as exc:
-        raise InputFileError(f"invalid CSV: {exc}", path=ctx.path,
-                             where=f"line {reader.line_num}") from None
+        raise InputFileError(f"ongeldige CSV: {exc}", path=ctx.path,
+                             where=f"regel {reader.line_num}") from None
     return rows
 
 
@@ -89,17 +96,18 @@ def choose_mapping(kind: str, shape: Any, ctx: Context) -> Mapping:
         named = [m for m in candidates if ctx.chat_mapping in (m.id, m.name)]
         if not named:
             known = sorted({m.name for m in ctx.mappings})
-            raise InputFileError(f"chat mapping '{ctx.chat_mapping}' has no {kind} variant",
-                                 path=ctx.path, hint=f"known mappings: {', '.join(known)}")
+            raise InputFileError(f"chat-mapping '{ctx.chat_mapping}' heeft geen {kind}-variant",
+                                 path=ctx.path, hint=f"bekende mappings: {', '.join(known)}")
         return named[0]
     for mapping in candidates:
         if _fits(mapping, kind, shape):
             return mapping
     raise InputFileError(
-        f"no chat mapping fits this {kind} shape ({_describe(shape, kind)})", path=ctx.path,
-        where="header" if kind == "csv" else "top level",
-        hint="write a mapping file (docs/mapping.md; `klantvraag inspect` shows the closest shape) "
-             "and list it in ingest.chat_mapping_files, or set ingest.chat_mapping")
+        f"geen chat-mapping past bij deze {kind}-opbouw ({_describe(shape, kind)})", path=ctx.path,
+        where="kopregel" if kind == "csv" else "bovenste niveau",
+        hint="schrijf een mappingbestand (docs/mapping.md; `klantvraag inspect` toont de vorm die er het "
+             "dichtst bij komt) en zet het in [ingest] chat_mapping_files, of kies er een met "
+             "[ingest] chat_mapping")
 
 
 def _fits(mapping: Mapping, kind: str, shape: Any) -> bool:
@@ -131,13 +139,16 @@ def analyst_mapping_fits(kind: str, shape: Any, ctx: Context) -> bool:
 def _describe(shape: Any, kind: str = "json") -> str:
     """A short description of what was found, for the 'no mapping fits' error (any JSON value)."""
     if isinstance(shape, dict):
-        return "keys: " + ", ".join(str(k) for k in list(shape)[:8])
+        return "sleutels: " + ", ".join(str(k) for k in list(shape)[:8])
     if isinstance(shape, list) and kind == "csv":
-        return "columns: " + ", ".join(str(c) for c in shape[:8])
+        return "kolommen: " + ", ".join(str(c) for c in shape[:8])
     if isinstance(shape, list):
         first = next((item for item in shape if isinstance(item, dict)), None)
-        keys = f"; first object's keys: {', '.join(str(k) for k in list(first)[:8])}" if first else ""
-        return f"a list of {len(shape)} item(s){keys}"
+        if first is None:       # say what its items are
+            kinds = sorted({type(item).__name__ for item in shape[:50]})
+            return f"een lijst van {', '.join(kinds) or 'niets'}"
+        keys = ", ".join(str(k) for k in list(first)[:8])
+        return f"een lijst van {len(shape)} item(s); sleutels van het eerste object: {keys}"
     return type(shape).__name__
 
 
@@ -159,13 +170,13 @@ def parse_chat(data: bytes, kind: str, ctx: Context, document: Any = None) -> Pa
     elif kind == "jsonl":
         lines = load_jsonl(data, ctx)
         if not lines:
-            raise InputFileError("no JSON lines", path=ctx.path)
+            raise InputFileError("geen JSON-regels", path=ctx.path)
         mapping = choose_mapping("jsonl", lines[0][1], ctx)
-        located = [(f"line {n}", item) for n, item in lines]
+        located = [(f"regel {n}", item) for n, item in lines]
     else:
         columns, rows = load_csv(data, ctx) if document is None else document
         mapping = choose_mapping("csv", columns, ctx)
-        located = [(f"line {line}", row) for line, row in rows]
+        located = [(f"regel {line}", row) for line, row in rows]
     if mapping.group_by:                  # one record per message: grouped into conversations
         grouped: dict[str, tuple[str, dict]] = {}
         for where, row in located:
@@ -211,15 +222,15 @@ def mapped_fields(mapping: Mapping) -> dict[str, str]:
 
 def _conversations(document: Any, mapping: Mapping, ctx: Context) -> list[tuple[str, Any]]:
     if mapping.document == "object":
-        return [("top level", document)]
+        return [("bovenste niveau", document)]
     items = document if mapping.document == "array" else \
         get_path(document, mapping.conversations, default=None)
     if not isinstance(items, list):
-        wanted = "a top-level array" if mapping.document == "array" else f"'{mapping.conversations}'"
-        raise InputFileError(f"{wanted} is not a list", path=ctx.path, where="top level",
-                             hint=f"mapping {mapping.id} ({mapping.origin}) says document: "
+        wanted = "het document" if mapping.document == "array" else f"'{mapping.conversations}'"
+        raise InputFileError(f"{wanted} is geen lijst", path=ctx.path, where="bovenste niveau",
+                             hint=f"mapping {mapping.id} ({mapping.origin}) zegt document: "
                                   f"{mapping.document}")
-    noun = "row" if mapping.group_by else "conversation"
+    noun = "rij" if mapping.group_by else "gesprek"
     return [(f"{noun} {i + 1}", item) for i, item in enumerate(items)]
 
 
@@ -231,10 +242,10 @@ def _field(row: dict, path: str) -> Any:
 def _conversation(item: Any, mapping: Mapping, tables: dict, ctx: Context, where: str,
                   parsed: Parsed, joined: dict[str, list] | None = None) -> None:
     if not isinstance(item, dict):
-        raise InputFileError("a conversation must be an object", path=ctx.path, where=where)
+        raise InputFileError("een gesprek moet een object zijn", path=ctx.path, where=where)
     conv_id = resolve(mapping.conversation["id"], item, tables)
     if conv_id in (None, ""):
-        raise InputFileError(f"conversation without id ('{mapping.conversation['id']}')",
+        raise InputFileError(f"gesprek zonder id ('{mapping.conversation['id']}')",
                              path=ctx.path, where=where)
     external_id = str(conv_id)
     contact_id = stable_id("chat", mapping.name, external_id)
@@ -254,17 +265,17 @@ def _conversation(item: Any, mapping: Mapping, tables: dict, ctx: Context, where
     elif mapping.messages:
         listed = get_path(item, mapping.messages, default=[])
         if not isinstance(listed, list):
-            raise InputFileError(f"'{mapping.messages}' is not a list", path=ctx.path, where=where)
+            raise InputFileError(f"'{mapping.messages}' is geen lijst", path=ctx.path, where=where)
         raw_messages.extend(listed)
     messages = []
     for index, raw in enumerate(raw_messages):
-        spot = f"{where}, message {index + 1}"
+        spot = f"{where}, bericht {index + 1}"
         if isinstance(raw, _Opening):
             text, role, when, author, own_id = raw.text, raw.role, raw.sent_at, raw.author, "opening"
             when = _time(when, mapping, ctx, spot)
         else:
             if not isinstance(raw, dict):
-                raise InputFileError("a message must be an object", path=ctx.path, where=spot)
+                raise InputFileError("een bericht moet een object zijn", path=ctx.path, where=spot)
             if any(matches(c, raw) for c in mapping.skip_if):
                 continue
             text = resolve(mapping.message["text"], raw, tables)
@@ -322,8 +333,8 @@ def _role(raw: dict, item: dict, mapping: Mapping, tables: dict, ctx: Context, s
     raw_role = resolve(spec, raw, tables)
     role = mapping.roles.get(str(raw_role).lower() if raw_role is not None else "")
     if role is None:
-        raise InputFileError(f"unknown role value '{raw_role}'", path=ctx.path, where=spot,
-                             hint=f"add it to 'roles' in mapping {mapping.id} ({mapping.origin})")
+        raise InputFileError(f"onbekende rol '{raw_role}'", path=ctx.path, where=spot,
+                             hint=f"voeg hem toe aan 'roles' in mapping {mapping.id} ({mapping.origin})")
     return role
 
 
@@ -356,7 +367,7 @@ def _time(value: Any, mapping: Mapping, ctx: Context, where: str):
             return moment
     except (ValueError, TypeError, OverflowError, OSError):
         expected = f"'{mapping.timestamp_format}'" if mapping.timestamp_format else mapping.timestamps
-        raise InputFileError(f"unreadable timestamp '{value}'", path=ctx.path, where=where,
-                             hint=f"mapping {mapping.id} ({mapping.origin}) expects {expected} "
-                                  "timestamps (timestamp_format)") from None
+        raise InputFileError(f"onleesbaar tijdstip '{value}'", path=ctx.path, where=where,
+                             hint=f"mapping {mapping.id} ({mapping.origin}) verwacht tijdstippen "
+                                  f"als {expected} (timestamp_format)") from None
     return in_zone(moment, mapping.timezone)

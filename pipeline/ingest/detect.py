@@ -6,6 +6,7 @@ import re
 
 from pipeline.errors import InputFileError
 from pipeline.ingest import call, chat, email, sheet, vendors, whatsapp
+from pipeline.ingest.limits import Limits, check_json_depth
 from pipeline.ingest.records import Context, Parsed
 from pipeline.ingest.text import bom_encoding, utf16_without_bom
 
@@ -16,9 +17,9 @@ _EXT_KIND = {".eml": "eml", ".mbox": "mbox", ".mbx": "mbox", ".vtt": "webvtt", "
 # Format names as they appear in sources.format and the summary.
 FORMAT_OF_KIND = {"json": "json", "jsonl": "chat_jsonl", "csv": "chat_csv", "txt": "txt"}
 UNSUPPORTED_HINTS = {
-    ".msg": "save Outlook .msg files as .eml (or export the folder as .mbox)",
-    ".pdf": "PDF is not an export format klantvraag reads",
-    ".docx": "Word documents are not read; export transcripts as .txt, .vtt or .srt",
+    ".msg": "sla Outlook-.msg-bestanden op als .eml (of exporteer de map als .mbox)",
+    ".pdf": "PDF is geen exportformaat dat klantvraag leest",
+    ".docx": "Word-documenten worden niet gelezen; exporteer gesprekken als .txt, .vtt of .srt",
 }
 
 
@@ -55,13 +56,13 @@ def _is_binary(data: bytes) -> bool:
 def detect(name: str, data: bytes, ctx: Context) -> str:
     """One of eml, mbox, json, jsonl, csv, sheet, whatsapp, transcript_txt, webvtt, srt."""
     if not data.strip():
-        raise InputFileError("empty file", path=ctx.path)
+        raise InputFileError("leeg bestand", path=ctx.path, hint="exporteer het opnieuw of haal het uit de export")
     if extension(name) in sheet.SHEET_EXTENSIONS:
         return "sheet"         # a workbook is binary (a zip of XML): read by calamine, not as text
     head = _utf8_head(data)
     if _is_binary(head):
-        raise InputFileError("binary data, not a text export", path=ctx.path, where="byte 0",
-                             hint=UNSUPPORTED_HINTS.get(extension(name), "is this file part of the export?"))
+        raise InputFileError("binaire gegevens, geen tekstexport", path=ctx.path, where="byte 0",
+                             hint=UNSUPPORTED_HINTS.get(extension(name), "hoort dit bestand wel bij de export?"))
     ext = extension(name)
     kind = _EXT_KIND.get(ext)
     head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -70,7 +71,7 @@ def detect(name: str, data: bytes, ctx: Context) -> str:
     if kind:
         return kind
     if ext in UNSUPPORTED_HINTS:
-        raise InputFileError(f"unsupported file type '{ext}'", path=ctx.path, hint=UNSUPPORTED_HINTS[ext])
+        raise InputFileError(f"bestandstype '{ext}' wordt niet gelezen", path=ctx.path, hint=UNSUPPORTED_HINTS[ext])
     text = head.decode("utf-8", errors="replace")
     if ext in ("", ".txt", ".tab") and _is_crm_table(text):
         return "csv"           # Excel's "Unicode-tekst" and "Tekst (tab)" are saved as .txt
@@ -90,10 +91,10 @@ def detect(name: str, data: bytes, ctx: Context) -> str:
         return "srt"
     if ext in ("", ".txt", ".text", ".transcript"):
         return "transcript_txt"
-    raise InputFileError(f"unrecognised file type '{ext}'", path=ctx.path,
-                         hint="klantvraag reads .eml, .mbox, chat .json/.jsonl/.csv, spreadsheets "
-                              "(.xlsx, .ods, CSV), WhatsApp .txt, .txt/.vtt/.srt transcripts and "
-                              "speech-to-text .json")
+    raise InputFileError(f"onbekend bestandstype '{ext}'", path=ctx.path,
+                         hint="klantvraag leest .eml, .mbox, chat-.json/.jsonl/.csv, werkbladen "
+                              "(.xlsx, .ods, CSV), WhatsApp-.txt, gesprekken als .txt/.vtt/.srt en "
+                              "spraak-naar-tekst-.json")
 
 
 def _is_crm_table(text: str) -> bool:
@@ -104,6 +105,8 @@ def _is_crm_table(text: str) -> bool:
 def parse_file(data: bytes, ctx: Context) -> Parsed:
     """Detect and parse one file (pure: no database). Raises InputFileError with the location."""
     kind = detect(ctx.name, data, ctx)
+    if kind in ("json", "jsonl"):
+        check_json_depth(data, ctx.limits or Limits(), ctx.path)
     if kind == "eml":
         return Parsed(format="eml", mails=email.parse_eml(data, ctx))
     if kind == "mbox":

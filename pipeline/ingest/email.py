@@ -18,6 +18,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 
 from pipeline.errors import InputFileError
 from pipeline.ingest.identity import stable_id
+from pipeline.ingest.limits import Limits, check_mime_depth
 from pipeline.ingest.records import Attachment, Context
 from pipeline.ingest.text import decode_bytes, html_to_text, to_local
 from pipeline.ingest.tnef import TnefUnreadable, is_tnef, read_tnef
@@ -76,16 +77,16 @@ def looks_like_mail(data: bytes) -> bool:
 
 def parse_eml(data: bytes, ctx: Context) -> list[Mail]:
     if not looks_like_mail(data):
-        raise InputFileError("not an e-mail: no header lines at the top", path=ctx.path,
-                             where="line 1", hint="is this really an .eml file?")
+        raise InputFileError("geen e-mail: bovenaan staan geen kopregels", path=ctx.path,
+                             where="regel 1", hint="is dit echt een .eml-bestand?")
     return [_parse_one(data, ctx, 0, "", "eml")]
 
 
 def parse_mbox(data: bytes, ctx: Context) -> list[Mail]:
     seps = list(_MBOX_FROM.finditer(data))
     if not seps or data[:1024].lstrip()[:5] != b"From ":
-        raise InputFileError("not an mbox: no 'From ' separator line", path=ctx.path,
-                             where="line 1")
+        raise InputFileError("geen mbox: geen scheidingsregel 'From '", path=ctx.path,
+                             where="regel 1")
     mails = []
     line, counted = 1, 0
     for index, sep in enumerate(seps):
@@ -94,7 +95,7 @@ def parse_mbox(data: bytes, ctx: Context) -> list[Mail]:
         chunk = _MBOX_ESCAPED.sub(rb"\1", data[start:end])
         line += data.count(b"\n", counted, start)
         counted = start
-        mails.append(_parse_one(chunk, ctx, index, f"message {index + 1} (line {line}), ", "mbox"))
+        mails.append(_parse_one(chunk, ctx, index, f"bericht {index + 1} (regel {line}), ", "mbox"))
     return mails
 
 
@@ -119,19 +120,20 @@ def _ids(value: str | None) -> list[str]:
 
 
 def _parse_one(data: bytes, ctx: Context, order: int, where: str, fmt: str) -> Mail:
+    check_mime_depth(data, ctx.limits or Limits(), ctx.path, where)
     msg = email.message_from_bytes(data)
     for part_no, part in _numbered_parts(msg):
         for defect in part.defects:
             if isinstance(defect, _FATAL_DEFECTS):
                 raise InputFileError(
-                    f"truncated or malformed MIME: {type(defect).__name__}", path=ctx.path,
-                    where=f"{where}MIME part {part_no}", hint="the file looks cut off; export it again")
+                    f"afgebroken of kapotte MIME: {type(defect).__name__}", path=ctx.path,
+                    where=f"{where}MIME-deel {part_no}", hint="het bestand lijkt afgebroken; exporteer het opnieuw")
     headers: dict[str, object] = {}
     for key, value in msg.items():
         headers.setdefault(key.lower(), value)
     if not (headers.get("from") or headers.get("message-id") or headers.get("date")):
-        raise InputFileError("not an e-mail: no From, Message-ID or Date header", path=ctx.path,
-                             where=f"{where}headers")
+        raise InputFileError("geen e-mail: geen kopregel From, Message-ID of Date", path=ctx.path,
+                             where=f"{where}kopregels")
     subject = _decode(headers.get("subject"))
     text, attachments, meta = _body(msg, ctx, where)
     from_name, from_addr = parseaddr(_decode(headers.get("from")) or "")
@@ -210,9 +212,9 @@ def _body(msg: MimeMessage, ctx: Context, where: str) -> tuple[str, list[Attachm
         try:
             text, fell_back = decode_bytes(payload, charset)
         except LookupError:
-            raise InputFileError(f"unknown charset '{charset}'", path=ctx.path,
-                                 where=f"{where}MIME part {part_no}",
-                                 hint="fix the charset in the Content-Type header") from None
+            raise InputFileError(f"onbekende tekenset '{charset}'", path=ctx.path,
+                                 where=f"{where}MIME-deel {part_no}",
+                                 hint="verbeter de charset in de kopregel Content-Type") from None
         if fell_back:
             meta.setdefault("charset_fallback", []).append(f"part {part_no}: declared {charset}")
         (html if ctype == "text/html" else plain).append(text)

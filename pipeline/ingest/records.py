@@ -93,6 +93,7 @@ class Context:
     chat_mapping: str = "auto"
     mappings: tuple[Any, ...] = ()  # pipeline.ingest.mapping.Mapping, loaded once per run
     speakers: Any = None            # pipeline.ingest.speakers.SpeakerRules, loaded once per run
+    limits: Any = None              # pipeline.ingest.limits.Limits (defaults when None)
 
 
 @dataclass

@@ -36,8 +36,8 @@ def parse_whatsapp(data: bytes, ctx: Context) -> Parsed:
             try:
                 when = datetime(year_n, int(month), int(day), int(hour), int(minute), int(second or 0))
             except ValueError:
-                raise InputFileError(f"impossible date {day}-{month}-{year}", path=ctx.path,
-                                     where=f"line {number}") from None
+                raise InputFileError(f"onmogelijke datum {day}-{month}-{year}", path=ctx.path,
+                                     where=f"regel {number}") from None
             author, sep, body = rest.partition(": ")
             if not sep:
                 author, body = None, rest   # system line ("Berichten zijn end-to-end versleuteld")
@@ -45,10 +45,10 @@ def parse_whatsapp(data: bytes, ctx: Context) -> Parsed:
         elif turns:
             turns[-1][3] += "\n" + line
         elif line.strip():
-            raise InputFileError("not a WhatsApp export: line has no date prefix", path=ctx.path,
-                                 where=f"line {number}")
+            raise InputFileError("geen WhatsApp-export: de regel begint niet met een datum", path=ctx.path,
+                                 where=f"regel {number}")
     if not turns:
-        raise InputFileError("no WhatsApp messages found", path=ctx.path)
+        raise InputFileError("geen WhatsApp-berichten gevonden", path=ctx.path)
     contact_id = stable_id("whatsapp", ctx.name)
     names = tuple(n.lower() for n in ctx.organisation_names)
     messages, customer = [], None

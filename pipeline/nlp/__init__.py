@@ -47,7 +47,8 @@ def run(con, config: NlpConfig, *, workers: int | None = None, chunk_size: int =
             n_workers = 1
         # Languages are detected here, chunk by chunk, while the workers clean the next chunks.
         frames = [add_languages(frame) for frame in parallel.clean_chunks(
-            _chunks(con, todo, chunk_size), config.question_turns, n_workers)]
+            _chunks(con, todo, chunk_size, config.max_text_chars), config.question_turns,
+            n_workers)]
         if frames:
             result = pd.concat(frames, ignore_index=True)
             texts, langs = result["question_text"].tolist(), result["language"].tolist()
@@ -78,17 +79,20 @@ def _unchanged_questions(con, todo: pd.DataFrame) -> list[tuple[str, str]]:
         con.unregister("nlp_todo")
 
 
-def _chunks(con, todo: pd.DataFrame, size: int) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """(contacts, their messages) per chunk of ``size`` contacts, read as they are needed."""
+def _chunks(con, todo: pd.DataFrame, size: int,
+            max_text_chars: int) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """(contacts, their messages) per chunk of ``size`` contacts, read as they are needed; each
+    message's text cut to ``max_text_chars`` already in the query (a giant message stored by an
+    older klantvraag never reaches memory or spaCy whole)."""
     starts = range(0, len(todo), size)
     for start in track(starts, "Berichten opschonen", total=len(starts)):
         part = todo.iloc[start:start + size].reset_index(drop=True)
         con.register("nlp_part", part[["contact_id"]])
         try:
             messages = con.execute(
-                "SELECT m.contact_id, m.seq, m.role, m.author, m.text, "
+                "SELECT m.contact_id, m.seq, m.role, m.author, left(m.text, ?) AS text, "
                 "json_extract_string(m.meta, '$.subject') AS subject "
-                "FROM messages m JOIN nlp_part p USING (contact_id)").df()
+                "FROM messages m JOIN nlp_part p USING (contact_id)", [max_text_chars]).df()
         finally:
             con.unregister("nlp_part")
         yield part, messages
@@ -98,7 +102,10 @@ def hash_salt(config: NlpConfig) -> str:
     """What besides the messages a prepared row depends on: rules, code version, settings."""
     from pipeline.nlp import rules
 
-    return f"{rules.resources_version()}|{LEMMA_VERSION}|{config.question_turns}"
+    salt = f"{rules.resources_version()}|{LEMMA_VERSION}|{config.question_turns}"
+    if config.max_text_chars != NlpConfig.max_text_chars:   # the default keeps existing rows
+        salt += f"|{config.max_text_chars}"
+    return salt
 
 
 # Hash of what a contact's row depends on: its channel, subject and messages, plus `salt`

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Iterable
 
 from pipeline.nlp import rules
-from pipeline.nlp.spelling import SpellingNormaliser
+from pipeline.nlp.spelling import MAX_WORD_CHARS, SpellingNormaliser
 
 _PARTICIPLE_PREFIX = re.compile(r"^(?:ge|be|ver|ont|her)")
 _LONG_VOWEL = re.compile(r"(aa|ee|oo|uu)([^aeiou])$")
@@ -151,7 +151,8 @@ def split_compound(word: str) -> tuple[str, ...]:
     """The parts of a Dutch compound ('bezorgkosten' -> ('bezorgen', 'kosten')), or () when the word
     is not one. Parts must be frequent words (a verb stem counts by its infinitive); linking
     s/e/en/er between them is dropped."""
-    if len(word) < 7 or not word.isalpha() or zipf(word) >= COMPOUND_MAX_WHOLE_ZIPF:
+    if (len(word) < 7 or len(word) > MAX_WORD_CHARS or not word.isalpha()
+            or zipf(word) >= COMPOUND_MAX_WHOLE_ZIPF):
         return ()
     links = _stop_data()[3]
     not_heads, bad_tail = _compound_data()

@@ -26,9 +26,12 @@ _CLEAN_COLUMNS = ["contact_id", "input_hash", "is_auto_reply", "auto_reply_kind"
                   "customer_text", "agent_text", "bot_text", "pii_counts", "clean_rules"]
 
 
-def clean_frame(contacts: pd.DataFrame, messages: pd.DataFrame, question_turns: int = 2) -> pd.DataFrame:
+def clean_frame(contacts: pd.DataFrame, messages: pd.DataFrame, question_turns: int = 2,
+                max_text_chars: int = NlpConfig.max_text_chars) -> pd.DataFrame:
     """contacts (contact_id, channel, subject, input_hash) and their messages (contact_id, seq,
-    role, author, text, subject) -> cleaned, masked texts per contact."""
+    role, author, text, subject) -> cleaned, masked texts per contact. A message's text is cut
+    to ``max_text_chars`` first: spaCy refuses texts over a million characters (E088) and the
+    cleaning regexes slow down on giant pasted logs."""
     from pipeline.nlp.question import Message, prepare_contact
 
     grouped: dict[str, list[Message]] = {}
@@ -36,12 +39,15 @@ def clean_frame(contacts: pd.DataFrame, messages: pd.DataFrame, question_turns: 
     for cid, role, text, author, subject in zip(messages["contact_id"], messages["role"],
                                                 messages["text"], messages["author"],
                                                 messages["subject"]):
-        grouped.setdefault(cid, []).append(Message(role, text or "", _str(author), _str(subject)))
+        grouped.setdefault(cid, []).append(
+            Message(role, (text or "")[:max_text_chars], _str(author),
+                    _str(subject, max_text_chars)))
     hashes = contacts["input_hash"] if "input_hash" in contacts else [""] * len(contacts)
     rows: list[dict[str, Any]] = []
     for cid, channel, subject, input_hash in zip(contacts["contact_id"], contacts["channel"],
                                                  contacts["subject"], hashes):
-        prepared = prepare_contact(channel, grouped.get(cid, []), _str(subject), question_turns)
+        prepared = prepare_contact(channel, grouped.get(cid, []), _str(subject, max_text_chars),
+                                   question_turns)
         rows.append({"contact_id": cid, "input_hash": input_hash,
                      "is_auto_reply": prepared.is_auto_reply,
                      "auto_reply_kind": prepared.auto_reply_kind,
@@ -108,7 +114,7 @@ def prepare_frame(contacts: pd.DataFrame, messages: pd.DataFrame,
                   config: NlpConfig | None = None) -> pd.DataFrame:
     """All steps in this process: one ``contact_text`` row per contact."""
     config = config or NlpConfig()
-    frame = clean_frame(contacts, messages, config.question_turns)
+    frame = clean_frame(contacts, messages, config.question_turns, config.max_text_chars)
     if frame.empty:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
     frame = add_languages(frame)
@@ -117,5 +123,5 @@ def prepare_frame(contacts: pd.DataFrame, messages: pd.DataFrame,
     return finish(frame, lemma_strings(maker, texts, langs))
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _str(value: Any, limit: int | None = None) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None

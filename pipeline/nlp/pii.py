@@ -210,3 +210,34 @@ def mask(text: str, person_names: Iterable[str] = (),
             counts[kind] += 1
     out.append(text[last:])
     return "".join(out)
+
+
+_PATH_PARTS = re.compile(r"([/\\]|!/)")
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_EXTENSION = re.compile(r"(\.[A-Za-z0-9]{1,5})+$")
+
+
+def mask_path(path: str) -> str:
+    """A file path (or a message that names one) with personal data in its names masked, for
+    CLI output and reports: WhatsApp names an export after the phone number or the contact
+    ('WhatsApp Chat met +31 6 12345678.txt'). Each folder and file name is masked on its own
+    (a '/' before a number is no word boundary in text), with '_' read as a space and the
+    extension kept. Control characters (a newline in a file name) become '?', as ``ls`` shows
+    them, so one name is one line."""
+    if not path:
+        return path
+    out = []
+    for part in _PATH_PARTS.split(_CONTROL_CHARS.sub("?", str(path))):
+        if not part or _PATH_PARTS.fullmatch(part):
+            out.append(part)
+            continue
+        extension = _EXTENSION.search(part)
+        cut = extension.start() if extension and extension.start() > 0 else len(part)
+        stem, suffix = part[:cut], part[cut:]
+        masked = mask(stem.replace("_", " "))
+        if masked == stem.replace("_", " "):
+            masked = mask(part.replace("_", " "))        # an address runs into the extension
+            out.append(part if masked == part.replace("_", " ") else masked)
+        else:
+            out.append(masked + suffix)
+    return "".join(out)

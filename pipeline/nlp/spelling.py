@@ -13,6 +13,10 @@ import math
 from collections import Counter
 from typing import Callable, Mapping
 
+# Longer "words" are pasted data (a base64 blob, a run of one letter), never Dutch: the speller
+# and the compound splitter are quadratic in a word's length, so they leave such words alone.
+MAX_WORD_CHARS = 60
+
 
 def osa_distance(a: str, b: str, limit: int = 2) -> int:
     """Optimal string alignment distance (Damerau-Levenshtein without repeated edits), capped."""
@@ -140,7 +144,8 @@ class SpellingNormaliser:
         if cached is not None:
             return cached
         result = word
-        if (len(word) >= self.min_length and word.isalpha() and not self.known(word)
+        if (self.min_length <= len(word) <= MAX_WORD_CHARS and word.isalpha()
+                and not self.known(word)
                 and not (self.is_compound and self.is_compound(word))):
             result = self._best(word) or word
         self._cache[word] = result

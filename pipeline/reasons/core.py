@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.atomic import write_text
 from pipeline.reasons import taxonomy as tax
-from pipeline.reasons.model import MIN_FIT_TEXTS, MIN_SMALL_FIT_TEXTS, OUTLIER, ReasonModel
+from pipeline.reasons.model import (MIN_FIT_TEXTS, MIN_SMALL_FIT_TEXTS, OUTLIER, ReasonModel,
+                                    damaged_model_file)
 from pipeline.reasons.representation import analyzer
 
 MODEL_LANGUAGES = ("nl", "en")
@@ -58,7 +60,7 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
         model_name: str) -> Outcome:
     """Fit one model per language in MODEL_LANGUAGES; other languages stay unassigned."""
     old = tax.load(folder / "taxonomy.yaml", model_name)
-    old_ids = _load_ids(folder)
+    old_ids = _load_ids(folder, damaged_ok=True)     # a damaged ids.json must not block a refit
     new = tax.Taxonomy(model_name, model_version(frame, params, seeds))
     out = _empty(frame)
     outcome = Outcome(out, new)
@@ -187,20 +189,25 @@ def save(outcome: Outcome, folder: Path) -> None:
     for language, model in outcome.models.items():
         model.save(folder / language)
     ids = {lang: {str(c): i for c, i in m.items()} for lang, m in outcome.ids.items()}
-    previous = _load_ids(folder)
+    previous = _load_ids(folder, damaged_ok=True)
     for language in previous:           # a language not refitted keeps its saved model
         if language not in ids:
             ids[language] = {str(c): i for c, i in previous[language].items()}
-    (folder / "ids.json").write_text(json.dumps(ids, indent=1), "utf-8")
+    write_text(folder / "ids.json", json.dumps(ids, indent=1))
     tax.save(outcome.taxonomy, folder / "taxonomy.yaml")
 
 
-def _load_ids(folder: Path) -> dict[str, dict[int, str]]:
+def _load_ids(folder: Path, damaged_ok: bool = False) -> dict[str, dict[int, str]]:
     file = folder / "ids.json"
     if not file.exists():
         return {}
-    data = json.loads(file.read_text("utf-8"))
-    return {lang: {int(c): i for c, i in m.items()} for lang, m in data.items()}
+    try:
+        data = json.loads(file.read_text("utf-8"))
+        return {lang: {int(c): i for c, i in m.items()} for lang, m in data.items()}
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        if damaged_ok:
+            return {}
+        raise damaged_model_file(folder, exc, "ids.json") from exc
 
 
 def _previous_members(model_folder: Path, class_ids: dict[int, str],

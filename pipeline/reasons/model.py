@@ -38,6 +38,7 @@ from typing import Sequence
 
 import numpy as np
 
+from pipeline.atomic import atomic_path, write_text
 from pipeline.errors import NotFittedError
 from pipeline.reasons import merge, representation
 from pipeline.reasons.embed import make_embedder, needs_saving
@@ -433,31 +434,45 @@ class ReasonModel:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         classes = sorted(self.centroids_)
-        np.savez_compressed(folder / "arrays.npz", bank=self.bank_, bank_labels=self.bank_labels_,
-                            classes=np.array(classes, dtype=np.int64),
-                            centroids=np.stack([self.centroids_[c] for c in classes])
-                            if classes else np.zeros((0, self.bank_.shape[1]), np.float32),
-                            sub_parents=self.sub_parents_, sub_centroids=self.sub_centroids_)
+        # Each file is written whole or not at all (pipeline.atomic); model.json goes last, so a
+        # kill mid-save leaves the previous model.json describing files that are still whole.
+        with atomic_path(folder / "arrays.npz") as arrays_file:
+            np.savez_compressed(arrays_file, bank=self.bank_, bank_labels=self.bank_labels_,
+                                classes=np.array(classes, dtype=np.int64),
+                                centroids=np.stack([self.centroids_[c] for c in classes])
+                                if classes else np.zeros((0, self.bank_.shape[1]), np.float32),
+                                sub_parents=self.sub_parents_, sub_centroids=self.sub_centroids_)
         if needs_saving(self.embedding_model):
-            joblib.dump(self.embedder_, folder / "embedder.joblib")
+            with atomic_path(folder / "embedder.joblib") as embedder_file:
+                joblib.dump(self.embedder_, embedder_file)
         meta = {"format": FORMAT_VERSION, "params": self.get_params(),
                 "threshold": self.threshold_, "n_reasons": self.n_reasons_,
                 "min_cluster_size": self.min_cluster_size_, "method": self.method_,
                 "dense_groups": self.dense_groups_,
                 "reasons": self.reasons_, "sub_reasons": self.sub_reasons_,
-                "versions": _versions()}
-        (folder / "model.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
+                "versions": _versions(), "files": _digests(folder)}
+        write_text(folder / "model.json", json.dumps(meta, ensure_ascii=False, indent=1))
 
     @classmethod
     def load(cls, folder: str | Path) -> "ReasonModel":
-        import joblib
-
         folder = Path(folder)
-        meta_file = folder / "model.json"
-        if not meta_file.exists():
+        if not (folder / "model.json").exists():
             raise NotFittedError("no fitted reason model here", path=str(folder),
                                  hint="run `klantvraag reasons` without --apply first")
-        meta = json.loads(meta_file.read_text("utf-8"))
+        try:
+            return cls._load(folder)
+        except NotFittedError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the reader raises
+            raise damaged_model_file(folder, exc) from exc
+
+    @classmethod
+    def _load(cls, folder: Path) -> "ReasonModel":
+        import joblib
+
+        meta = json.loads((folder / "model.json").read_text("utf-8"))
+        if "files" in meta and meta["files"] != _digests(folder, meta["files"]):
+            raise ValueError("arrays.npz or embedder.joblib does not belong to model.json")
         model = cls(**meta["params"])
         arrays = np.load(folder / "arrays.npz")
         model.bank_, model.bank_labels_ = arrays["bank"], arrays["bank_labels"]
@@ -482,6 +497,20 @@ class ReasonModel:
         else:
             model.embedder_ = make_embedder(model.embedding_model)
         return model
+
+
+def damaged_model_file(folder: Path, exc: BaseException, name: str | None = None) -> NotFittedError:
+    """One Dutch line for a model file that cannot be read back (a kill during an old save, a
+    disk error, a hand edit): which file, and that a refit writes it again."""
+    names = {"JSONDecodeError": "model.json", "BadZipFile": "arrays.npz",
+             "UnpicklingError": "embedder.joblib"}
+    name = name or names.get(type(exc).__name__) or next(
+        (n for n in ("model.json", "arrays.npz", "embedder.joblib") if n in str(exc)), None)
+    return NotFittedError(
+        f"modelbestand beschadigd of onvolledig ({type(exc).__name__}); niet te gebruiken",
+        path=str(folder / name) if name else str(folder),
+        hint="pas het model opnieuw: `klantvraag reasons` (zonder --apply) schrijft het opnieuw; "
+             "taxonomy.yaml met je eigen namen blijft bewaard")
 
 
 def _distinct_rows(emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -544,6 +573,15 @@ def _vectorizer(language: str):
     from sklearn.feature_extraction.text import CountVectorizer
 
     return CountVectorizer(analyzer=representation.analyzer(language), min_df=1)
+
+
+def _digests(folder: Path, names=("arrays.npz", "embedder.joblib")) -> dict[str, str]:
+    """sha256 of the model's array and embedder files, kept in model.json: files from two
+    different saves (a kill between them) are refused on load instead of mixed."""
+    import hashlib
+
+    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
+            for name in names if (folder / name).exists()}
 
 
 def _versions() -> dict:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from pipeline.atomic import write_text
 from pipeline.errors import ResourceError
 from pipeline.resources import read_yaml
 
@@ -129,7 +130,7 @@ def save(taxonomy: Taxonomy, path: Path) -> None:
     data = {"model_name": taxonomy.model_name, "model_version": taxonomy.model_version,
             "reasons": [asdict(r) for r in taxonomy.reasons]}
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
-    path.write_text(HEADER + text, "utf-8")
+    write_text(path, HEADER + text)
 
 
 def match(new_members: dict[int, set[int]], old_members: dict[str, set[int]],

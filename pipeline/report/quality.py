@@ -94,9 +94,11 @@ def compute(con: duckdb.DuckDBPyConnection, base: str) -> dict[str, pd.DataFrame
                coalesce(sum(s.size_bytes), 0) AS size_bytes
         FROM sources s LEFT JOIN stored USING (source_id)
         GROUP BY s.status ORDER BY files DESC, s.status""")
-    source_errors = _df(con, """
-        SELECT path, coalesce(format, '') AS format, coalesce(error, '') AS error
-        FROM sources WHERE status = 'error' ORDER BY path""")
+    # File names carry personal data (WhatsApp names exports after the phone number): the
+    # masked list of pipeline.status, the same as `klantvraag status` shows.
+    from pipeline.status import source_errors as masked_source_errors
+
+    source_errors = pd.DataFrame(masked_source_errors(con), columns=["path", "format", "error"])
     source_errors["path"] = [file_name(p) for p in source_errors["path"]]
     source_errors["error"] = [strip_paths(e) for e in source_errors["error"]]
     auto_replies = _df(con, """

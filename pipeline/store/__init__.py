@@ -9,8 +9,10 @@ migration we do not know) is refused with a clear message instead of guessing.
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
@@ -23,6 +25,7 @@ from pipeline.errors import StoreError
 
 DEFAULT_DB = Path("data/klantvraag.duckdb")
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_OPEN_RUNS: set[str] = set()          # run ids of this process whose Run has not ended
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,9 @@ def _now() -> datetime:
 class Run:
     """Bookkeeping for one command: a row in ``runs`` with its config and counts.
 
-    Use as a context manager; the row is finished with status 'ok' or 'failed'.
+    Use as a context manager; the row is finished with status 'ok' or 'failed'. While it runs,
+    ``counts`` holds the process (pid, host): a row left 'running' by a killed process is marked
+    'interrupted' by the next run (see :func:`mark_interrupted`).
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, command: str, config: dict[str, Any]):
@@ -143,20 +148,69 @@ class Run:
         self.command = command
         self.run_id = f"{_now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
         self.counts: dict[str, Any] = {}
+        mark_interrupted(con)
         con.execute(
-            "INSERT INTO runs (run_id, command, started_at, status, config) VALUES (?, ?, ?, ?, ?)",
-            [self.run_id, command, _now(), "running", json.dumps(config, default=str)],
+            "INSERT INTO runs (run_id, command, started_at, status, config, counts) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [self.run_id, command, _now(), "running", json.dumps(config, default=str),
+             json.dumps({"process": this_process()})],
         )
+        _OPEN_RUNS.add(self.run_id)
 
     def __enter__(self) -> "Run":
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        _OPEN_RUNS.discard(self.run_id)
         self.con.execute(
             "UPDATE runs SET finished_at = ?, status = ?, counts = ? WHERE run_id = ?",
             [_now(), "failed" if exc_type else "ok", json.dumps(self.counts, default=str),
              self.run_id],
         )
+
+
+def this_process() -> dict[str, Any]:
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def process_alive(process: dict[str, Any] | None) -> bool | None:
+    """Whether the process that wrote a 'running' row still runs: True/False on this host,
+    None when it ran elsewhere (or the row is too old to say)."""
+    if not process or process.get("host") != socket.gethostname():
+        return None
+    try:
+        os.kill(int(process["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, ValueError, TypeError):
+        return True                   # exists but is not ours, or cannot be asked
+    return True
+
+
+def mark_interrupted(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark 'running' rows of processes that are gone as 'interrupted'; returns how many.
+
+    Called with the database open for writing, which DuckDB grants one process at a time: a
+    'running' row of another process is then always stale, wherever it ran; one of this process
+    is stale only when its Run has ended without finishing it."""
+    stale = []
+    for run_id, counts in con.execute(
+            "SELECT run_id, counts FROM runs WHERE status = 'running'").fetchall():
+        process = process_of(counts)
+        if process is None or process != this_process() or run_id not in _OPEN_RUNS:
+            stale.append(run_id)
+    for run_id in stale:
+        con.execute("UPDATE runs SET status = 'interrupted' WHERE run_id = ?", [run_id])
+    return len(stale)
+
+
+def process_of(counts: Any) -> dict[str, Any] | None:
+    """The process recorded in a runs row's counts JSON, if any."""
+    try:
+        data = json.loads(counts) if isinstance(counts, str) else counts
+        return data.get("process") if isinstance(data, dict) else None
+    except ValueError:
+        return None
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, int]]:

@@ -94,14 +94,14 @@ def test_no_cue_takes_the_first_speaker(ctx_factory):
 
 def test_broken_cue_timing_names_the_line(ctx_factory):
     data = b"WEBVTT\n\n00:00:01.000 --> banaan\nKlant: hallo\n"
-    with pytest.raises(InputFileError, match="unreadable cue timing") as info:
+    with pytest.raises(InputFileError, match="onleesbare tijdregel") as info:
         parse_file(data, ctx_factory("x.vtt"))
-    assert info.value.where == "line 3"
+    assert info.value.where == "regel 3"
 
 
 def test_stt_segment_without_text(ctx_factory):
     data = json.dumps({"segments": [{"start": 0, "end": 1}]}).encode()
-    with pytest.raises(InputFileError, match="needs 'text'"):
+    with pytest.raises(InputFileError, match="heeft 'text' nodig"):
         parse_file(data, ctx_factory("x.json"))
 
 

@@ -71,7 +71,7 @@ def test_intercom_source_parts_notes_and_unix_times(data_dir, ctx_factory):
 
 
 def test_unknown_shape_is_an_error_with_a_hint(ctx_factory):
-    with pytest.raises(InputFileError, match="no chat mapping fits") as info:
+    with pytest.raises(InputFileError, match="geen chat-mapping past") as info:
         parse_chat(b'{"rows": [1, 2]}', "json", ctx_factory("x.json"))
     assert "chat_mapping_files" in info.value.hint
 
@@ -79,15 +79,15 @@ def test_unknown_shape_is_an_error_with_a_hint(ctx_factory):
 def test_unknown_role_value_names_the_message(ctx_factory):
     data = json.dumps({"conversations": [{"id": "c", "messages": [
         {"from": "customer", "text": "a"}, {"from": "martian", "text": "b"}]}]}).encode()
-    with pytest.raises(InputFileError, match="unknown role value 'martian'") as info:
+    with pytest.raises(InputFileError, match="onbekende rol 'martian'") as info:
         parse_chat(data, "json", ctx_factory("x.json"))
-    assert info.value.where == "conversation 1, message 2"
+    assert info.value.where == "gesprek 1, bericht 2"
 
 
 def test_invalid_json_reports_line(data_dir, ctx_factory):
-    with pytest.raises(InputFileError, match="invalid JSON") as info:
+    with pytest.raises(InputFileError, match="ongeldige JSON") as info:
         parse_file((data_dir / "broken/invalid.json").read_bytes(), ctx_factory("invalid.json"))
-    assert info.value.where.startswith("line 3")
+    assert info.value.where.startswith("regel 3")
 
 
 def test_analyst_mapping_file(tmp_path, ctx_factory):

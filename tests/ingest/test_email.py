@@ -52,8 +52,8 @@ def test_mbox_splits_messages_and_unescapes_from_lines(data_dir, ctx_factory):
 
 
 @pytest.mark.parametrize("name, message, where", [
-    ("broken/truncated.eml", "truncated or malformed MIME", "MIME part 1"),
-    ("broken/bad_charset.eml", "unknown charset 'x-klingon-7'", "MIME part 1"),
+    ("broken/truncated.eml", "afgebroken of kapotte MIME", "MIME-deel 1"),
+    ("broken/bad_charset.eml", "onbekende tekenset 'x-klingon-7'", "MIME-deel 1"),
 ])
 def test_broken_mail_names_the_mime_part(data_dir, ctx_factory, name, message, where):
     with pytest.raises(InputFileError, match=message) as info:
@@ -62,7 +62,7 @@ def test_broken_mail_names_the_mime_part(data_dir, ctx_factory, name, message, w
 
 
 def test_text_that_is_not_mail_is_refused(ctx_factory):
-    with pytest.raises(InputFileError, match="not an e-mail"):
+    with pytest.raises(InputFileError, match="geen e-mail"):
         parse_eml(b"Klant: hallo\nMedewerker: goedendag\n", ctx_factory("x.eml"))
 
 

@@ -38,7 +38,7 @@ def test_unrecognised_file_names_why_and_the_closest_shape(config, tmp_path):
     (tmp_path / "klanten.csv").write_text("Naam;Adres\nJan;Dorpsstraat 1\n")
     files = by_name(inspect_paths([tmp_path], config.ingest))
     chat = files["export.json"]
-    assert chat.status == "niet herkend" and "no chat mapping fits" in chat.reason
+    assert chat.status == "niet herkend" and "geen chat-mapping past" in chat.reason
     assert chat.closest.startswith("lijkt het meest op mapping generic") and "mist: messages" in chat.closest
     assert "klanttekst" in files["klanten.csv"].closest
 
@@ -53,7 +53,7 @@ def test_skipped_files_say_why(config, tmp_path):
     files = by_name(inspect_paths([tmp_path], config.ingest))
     assert files["b.csv"].status == "overgeslagen" and "zelfde inhoud als" in files["b.csv"].reason
     assert "ignore ('README*')" in files["README.md"].reason
-    assert "escapes the archive" in files["weg.txt"].reason
+    assert "buiten het archief" in files["weg.txt"].reason
 
 
 def test_mails_are_threaded_into_contacts_across_files(config):

@@ -45,10 +45,10 @@ def test_whole_folder_every_format_and_errors_recorded(con, config, export):
     errors = dict(con.execute("SELECT path, error FROM sources WHERE status = 'error'").fetchall())
     assert len(errors) == 7
     by_name = {p.rsplit("/", 1)[-1]: e for p, e in errors.items()}
-    assert by_name["truncated.eml"].startswith("MIME part 1: truncated")
-    assert by_name["empty.eml"] == "empty file"
-    assert by_name["invalid.json"].startswith("line 3, column 1: invalid JSON")
-    assert "binary data" in by_name["junk.eml"]
+    assert by_name["truncated.eml"].startswith("MIME-deel 1: afgebroken")
+    assert by_name["empty.eml"].startswith("leeg bestand")
+    assert by_name["invalid.json"].startswith("regel 3, kolom 1: ongeldige JSON")
+    assert "binaire gegevens" in by_name["junk.eml"]
     assert "x-klingon-7" in by_name["bad_charset.eml"]
     # Sources agree with the summary: every file once, errors with status error.
     assert table(con, "sources") == counts["totaal"]["bestanden"]
@@ -72,7 +72,7 @@ def test_zip_traversal_members_refused_and_named(con, config, data_dir):
     assert paths["!/chat/ok.jsonl"][0] == "ingested"
     assert paths["!/../evil.txt"][0] == "error" and "'../evil.txt'" in paths["!/../evil.txt"][1]
     assert "traversal.zip" in paths["!/../evil.txt"][1]
-    assert "absolute path" in paths["!//etc/abs.txt"][1]
+    assert "absoluut pad" in paths["!//etc/abs.txt"][1]
     assert per_format(summary)["zip"]["fouten"] == 2
     assert con.execute("SELECT external_id FROM contacts").fetchall() == [("z-1",)]
 
@@ -153,7 +153,7 @@ def test_error_file_is_retried_when_fixed_and_nothing_half_written(con, config, 
 
 def test_strict_stops_at_the_first_error(con, config, export):
     config.ingest.strict = True
-    with pytest.raises(InputFileError, match="empty file"):
+    with pytest.raises(InputFileError, match="leeg bestand"):
         ingest.run(con, [export / "chat", export / "broken" / "empty.eml", export / "calls"], config.ingest)
     assert table(con, "contacts") > 0                       # files before the error were kept
     assert con.execute("SELECT count(*) FROM sources WHERE format = 'webvtt'").fetchone()[0] == 0
@@ -161,7 +161,7 @@ def test_strict_stops_at_the_first_error(con, config, export):
 
 
 def test_missing_path_is_a_clear_error(con, config, tmp_path):
-    with pytest.raises(InputFileError, match="not found"):
+    with pytest.raises(InputFileError, match="niet gevonden"):
         ingest.run(con, [tmp_path / "nope"], config.ingest)
 
 
@@ -190,12 +190,12 @@ def test_cli_ingest_and_status(tmp_path, export):
     assert result.exit_code == 0, result.output
     assert "webvtt" in result.output
     result = runner.invoke(app, ["ingest", str(export / "broken"), "--db", str(db)])
-    assert result.exit_code == 0 and "empty file" in result.output
+    assert result.exit_code == 0 and "leeg bestand" in result.output
     result = runner.invoke(app, ["ingest", str(export / "broken"), "--db", str(db), "--strict"])
     assert result.exit_code == 1
     assert "fout:" in result.output and "Traceback" not in result.output
     result = runner.invoke(app, ["ingest", str(tmp_path / "nope"), "--db", str(db)])
-    assert result.exit_code == 1 and "not found" in result.output
+    assert result.exit_code == 1 and "niet gevonden" in result.output
 
 
 def test_ignore_globs_skip_non_contact_files_in_folders(con, tmp_path, config):

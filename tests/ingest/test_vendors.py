@@ -459,10 +459,10 @@ def test_chats_saved_as_a_top_level_list_are_read(ctx_factory, data_dir):
 
 def test_an_unknown_top_level_list_is_an_error_not_a_crash(ctx_factory):
     with pytest.raises(
-        InputFileError, match=r"a list of 2 item\(s\); first object's keys: rij, waarde"
+        InputFileError, match=r"een lijst van 2 item\(s\); sleutels van het eerste object: rij, waarde"
     ):
         parse_file(b'[{"rij": 1, "waarde": 2}, {"rij": 2, "waarde": 3}]', ctx_factory("x.json"))
-    with pytest.raises(InputFileError, match=r"a list of 3 item\(s\)"):
+    with pytest.raises(InputFileError, match=r"een lijst van int"):
         parse_file(b"[1, 2, 3]", ctx_factory("y.json"))
 
 
@@ -508,9 +508,9 @@ def test_a_broken_line_in_an_ndjson_export_names_the_line(ctx_factory, tmp_path)
     path = tmp_path / "export.json"
     good = (VENDORS / "zendesk/admin_center_export.json").read_text().splitlines()[0]
     path.write_text(good + "\n" + good[:-20] + "\n")
-    with pytest.raises(InputFileError, match="invalid JSON") as info:
+    with pytest.raises(InputFileError, match="ongeldige JSON") as info:
         parse_file(path.read_bytes(), ctx_factory(path))
-    assert info.value.where.startswith("line 2")
+    assert info.value.where.startswith("regel 2")
 
 
 def test_transcribe_channel_identification(ctx_factory, tmp_path):

@@ -68,8 +68,8 @@ def parse_json(data: bytes, kind: str, ctx: Context) -> Parsed:
             chat.load_json(data, ctx)  # raises the located error
             raise  # pragma: no cover - load_json always raises here
         return _ndjson_in_json(data, ctx)
-    except UnicodeDecodeError:
-        document = chat.load_json(data, ctx)  # raises the located error
+    except (UnicodeDecodeError, ValueError):  # another encoding, or a number of 4,300+ digits
+        document = chat.load_json(data, ctx)  # decodes by detection, or raises the located error
     found = _vendor(document, "json", ctx)
     if found:
         module, shape = found
