@@ -15,7 +15,7 @@ from typing import Any
 
 from pipeline.errors import InputFileError, ResourceError
 from pipeline.ingest.identity import customer_key, stable_id
-from pipeline.ingest.records import ROLES, Contact, Message, Parsed
+from pipeline.ingest.records import ROLES, Contact, Message, Parsed, empty_customer_turn
 from pipeline.ingest.speakers import infer_agent
 from pipeline.ingest.text import maybe_html, parse_timestamp, to_local
 from pipeline.resources import package_file, read_yaml
@@ -222,6 +222,8 @@ def build(conv: Conversation, ctx: Any, parsed: Parsed) -> None:
                 source_id=turn.source_id or ctx.source_id,
             )
         )
+    if not messages:      # no text left: kept and counted, never dropped without a trace
+        messages.append(empty_customer_turn(contact_id, ctx.source_id, conv.started_at))
     times = [m.sent_at for m in messages if m.sent_at is not None]
     started = conv.started_at or (min(times) if times else None)
     parsed.contacts.append(

@@ -123,13 +123,11 @@ def joined(
     if not found:
         conv.meta["conversations_missing"] = comment_file(str(ticket["id"]))
     if not conv.turns:
-        raise fail(
-            f"Freshdesk-ticket zonder description_text en zonder gesprekken: ontbrekende bestanden "
-            f"{comment_file(str(ticket['id']))}",
-            piece.ref,
-            where,
-            "exporteer de lijst met include=description, of lees de gesprekken mee in",
-        )
+        # A list page carries no description: the ticket is still a contact (subject, channel,
+        # time), kept with an empty customer turn so `klantvraag status` counts and names it.
+        conv.meta["empty"] = ("Freshdesk-ticket zonder description_text en zonder gesprekken: "
+                              f"exporteer met include=description of lees "
+                              f"{comment_file(str(ticket['id']))} mee in")
     return conv
 
 
