@@ -26,25 +26,70 @@ from pipeline.summary import Summary
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+def dutch_words() -> tuple[dict[str, str], dict[str, str]]:
+    """click's and typer's own words in Dutch (pipeline/resources/cli/click_nl.yaml)."""
+    from pipeline.resources import package_file, read_yaml
+
+    data = read_yaml(package_file("cli", "click_nl.yaml"), "pipeline/resources/cli/click_nl.yaml")
+    return dict(data["messages"]), dict(data["plural"])
+
+
+def _speak_dutch() -> None:
+    """click and typer print usage lines, section titles and usage errors through gettext;
+    hand them Dutch so the CLI never mixes languages (the help texts are ours, in Dutch)."""
+    import importlib
+    import pkgutil
+
+    import typer
+    import typer._click
+
+    words, plural = dutch_words()
+
+    def gettext(message: str) -> str:
+        return words.get(message, message)
+
+    def ngettext(singular: str, plural_form: str, n: int) -> str:
+        chosen = singular if n == 1 else plural_form
+        return plural.get(chosen, chosen)
+
+    # typer carries its own copy of click (typer._click); click itself may be used elsewhere.
+    names = ["typer.core", *(f"typer._click.{m.name}" for m in pkgutil.iter_modules(
+        typer._click.__path__) if not m.name.startswith("_"))]
+    names += [f"click.{m}" for m in ("core", "decorators", "exceptions", "formatting", "types")]
+    for name in names:
+        try:
+            module = importlib.import_module(name)
+        except Exception:       # noqa: BLE001 - a platform-only module (Windows console)
+            continue
+        if hasattr(module, "_"):
+            module._ = gettext
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext
+
+
+_speak_dutch()
+
 app = typer.Typer(
     name="klantvraag",
-    help="Wat vraagt de klant nu echt? Contact reasons, avoidable contact and third-party causes "
-         "from a contact-centre export (e-mail, chat, call transcripts), stored in one DuckDB file.",
+    help="Wat vraagt de klant nu echt? Contactredenen, vermijdbaar contact en derde partijen als "
+         "oorzaak, uit een export van een klantcontactcentrum (e-mail, chat, gesprekken), in één "
+         "DuckDB-bestand.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 console = Console(stderr=False)
 err_console = Console(stderr=True)
 
 DbOption = Annotated[Path, typer.Option(
-    "--db", help="The DuckDB file that holds everything (created when missing).")]
+    "--db", metavar="BESTAND", help="Het DuckDB-bestand waar alles in staat (wordt aangemaakt als het er niet is).")]
 ConfigOption = Annotated[Optional[Path], typer.Option(
-    "--config", help="A TOML file that overrides the defaults (default: ./klantvraag.toml if present).")]
+    "--config", metavar="BESTAND", help="Een TOML-bestand met eigen instellingen (standaard: ./klantvraag.toml als dat er is).")]
 ModelsOption = Annotated[Optional[Path], typer.Option(
-    "--models", help="Folder for the fitted reason models (default: models/<db name>/ beside the database).")]
+    "--models", metavar="MAP", help="Map voor de getrainde redenmodellen (standaard: models/<db-naam>/ naast de database).")]
 FollowOption = Annotated[bool, typer.Option(
-    "--follow-symlinks", help="Follow symbolic links in the export (default: refuse and list them).")]
+    "--follow-symlinks", help="Volg symbolische links in de export (standaard: weigeren en melden).")]
 DEFAULT_DB = Path("data/klantvraag.duckdb")
 LOG_NAME = "klantvraag-fouten.log"
 _settings = {"debug": False}
@@ -59,12 +104,12 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and stop.")] = False,
+                                          help="Toon de versie en stop.")] = False,
     debug: Annotated[bool, typer.Option(
-        "--debug", help="Show the full traceback of an unexpected error on screen "
-                        f"(otherwise it goes to {LOG_NAME} beside the database).")] = False,
+        "--debug", help="Toon bij een onverwachte fout de volledige traceback op het scherm "
+                        f"(anders staat die in {LOG_NAME} naast de database).")] = False,
 ) -> None:
-    """klantvraag: run `klantvraag run EXPORT` for everything, or one stage at a time."""
+    """klantvraag: `klantvraag run EXPORT` doet alles, of draai de stappen één voor één."""
     _settings["debug"] = debug
 
 
@@ -217,18 +262,21 @@ def _report(con, config: Config, out: Optional[Path], lang: Optional[str],
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(
-        help="Export files, folders or .zip archives: .eml, .mbox, chat JSON/JSONL/CSV, CRM "
-             "spreadsheets (.xlsx, .ods, CSV), WhatsApp .txt, call transcripts (.txt, .vtt, .srt, "
-             "speech-to-text .json).")],
+        metavar="EXPORT...",
+        help="Exportbestanden, mappen of .zip-archieven: .eml, .mbox, exports van Zendesk, "
+             "Freshdesk, Intercom, Genesys, Amazon Connect en Twilio, chat-JSON/JSONL/CSV, "
+             "CRM-werkbladen (.xlsx, .ods, CSV), WhatsApp-.txt, gesprekken (.txt, .vtt, .srt, "
+             "spraak-naar-tekst-.json).")],
     db: DbOption = DEFAULT_DB,
     config_file: ConfigOption = None,
     strict: Annotated[bool, typer.Option(
-        "--strict", help="Stop at the first file that cannot be read (default: record it and go on).")] = False,
+        "--strict", help="Stop bij het eerste onleesbare bestand (standaard: noteren en doorgaan).")] = False,
     follow_symlinks: FollowOption = False,
 ) -> None:
-    """Read an export into the database. Files already ingested are skipped; a changed file is re-read.
+    """Lees een export in de database. Al ingelezen bestanden worden overgeslagen; een gewijzigd
+    bestand wordt opnieuw gelezen.
 
-    Check first with `klantvraag inspect EXPORT`; an unrecognised shape needs a mapping: docs/mapping.md
+    Kijk eerst met `klantvraag inspect EXPORT`; een onbekende vorm heeft een mapping nodig: docs/mapping.md
     """
     def work():
         with _opened(db, config_file) as (config, con):
@@ -241,7 +289,7 @@ def ingest(
 @app.command()
 def inspect(
     paths: Annotated[list[Path], typer.Argument(
-        help="Exportbestanden, mappen of .zip-archieven, zoals bij `klantvraag ingest`.")],
+        metavar="EXPORT...", help="Exportbestanden, mappen of .zip-archieven, zoals bij `klantvraag ingest`.")],
     config_file: ConfigOption = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Schrijf het overzicht als JSON (voor scripts) in plaats van tabellen.")] = False,
@@ -262,7 +310,7 @@ def inspect(
 
 @app.command()
 def prepare(db: DbOption = DEFAULT_DB, config_file: ConfigOption = None) -> None:
-    """Clean the messages: strip quotes, signatures and greetings, mask personal data, detect language."""
+    """Schoon de berichten op: citaten, handtekeningen en groeten weg, persoonsgegevens gemaskeerd, taal bepaald."""
     def work():
         with _opened(db, config_file) as (config, con):
             return [_prepare(con, config)]
@@ -274,22 +322,22 @@ def reasons(
     db: DbOption = DEFAULT_DB,
     config_file: ConfigOption = None,
     apply: Annotated[bool, typer.Option(
-        "--apply", help="Assign contacts to the reasons of the saved model without refitting; "
-                        "contacts that fit none are listed as candidate new reasons.")] = False,
+        "--apply", help="Deel contacten in bij de redenen van het opgeslagen model zonder opnieuw "
+                        "te trainen; contacten die nergens passen worden kandidaat-redenen.")] = False,
     model_name: Annotated[Optional[str], typer.Option(
-        "--model", help="Name of the model folder under models/ (default from config: 'default').")] = None,
+        "--model", metavar="NAAM", help="Naam van de modelmap onder models/ (standaard uit de instellingen: 'default').")] = None,
     embedding_model: Annotated[Optional[str], typer.Option(
-        "--embedding-model", help="A sentence-transformers model by local path or package name, "
-                                  "used for Dutch instead of the built-in character n-gram backend.")] = None,
+        "--embedding-model", metavar="MODEL", help="Een sentence-transformers-model (lokaal pad of pakketnaam) voor "
+                                  "Nederlands in plaats van de ingebouwde tekenreeks-n-grammen.")] = None,
     seed_taxonomy: Annotated[Optional[Path], typer.Option(
-        "--seed-taxonomy", help="Your own reasons (YAML with example phrases) to guide the model.")] = None,
+        "--seed-taxonomy", metavar="BESTAND", help="Eigen redenen (YAML met voorbeeldzinnen) om het model te sturen.")] = None,
     min_reasons: Annotated[Optional[int], typer.Option(
-        "--min-reasons", help="Fewest reasons to end with.")] = None,
+        "--min-reasons", metavar="AANTAL", help="Minimaal aantal redenen.")] = None,
     max_reasons: Annotated[Optional[int], typer.Option(
-        "--max-reasons", help="Most reasons to end with; similar reasons are merged to get there.")] = None,
+        "--max-reasons", metavar="AANTAL", help="Maximaal aantal redenen; verwante redenen worden samengevoegd.")] = None,
     models: ModelsOption = None,
 ) -> None:
-    """Group the customers' questions into contact reasons (BERTopic) and save an editable taxonomy."""
+    """Groepeer de vragen van klanten in thema's, contactredenen en subredenen (BERTopic) en bewaar een bewerkbare taxonomie."""
     def work():
         with _opened(db, config_file) as (config, con):
             if models:
@@ -313,9 +361,9 @@ def tag(
     db: DbOption = DEFAULT_DB,
     config_file: ConfigOption = None,
     repeat_days: Annotated[Optional[int], typer.Option(
-        "--repeat-days", help="Contacts of the same customer within this many days count as repeats.")] = None,
+        "--repeat-days", metavar="DAGEN", help="Contacten van dezelfde klant binnen zoveel dagen tellen als herhaalcontact.")] = None,
 ) -> None:
-    """Tag each contact as avoidable or not, and with its third-party cause, with evidence."""
+    """Label elk contact: voorkomen, verschuiven, automatiseren of waardevol, en de derde partij als oorzaak, met bewijs."""
     def work():
         with _opened(db, config_file) as (config, con):
             if repeat_days is not None:
@@ -325,19 +373,19 @@ def tag(
 
 
 LangOption = Annotated[Optional[str], typer.Option(
-    "--lang", help="Report language: nl (default) or en.")]
+    "--lang", metavar="TAAL", help="Taal van het rapport: nl (standaard) of en.")]
 OutOption = Annotated[Optional[Path], typer.Option(
-    "--out", help="Folder for the report files (default: reports/<db name>/ beside the database).")]
+    "--out", metavar="MAP", help="Map voor de rapportbestanden (standaard: reports/<db-naam>/ naast de database).")]
 CsvDialectOption = Annotated[Optional[str], typer.Option(
-    "--csv-dialect", help="CSV tables: nl (';', decimal comma, UTF-8 with BOM: Dutch Excel; the "
-                          "default) or international (',', decimal point, UTF-8).")]
+    "--csv-dialect", metavar="DIALECT", help="CSV-tabellen: nl (';', decimale komma, UTF-8 met BOM: Nederlandse "
+                          "Excel; standaard) of international (',', decimale punt, UTF-8).")]
 
 
 @app.command()
 def report(db: DbOption = DEFAULT_DB, config_file: ConfigOption = None,
            lang: LangOption = None, out: OutOption = None,
            csv_dialect: CsvDialectOption = None) -> None:
-    """Write the report: one HTML file, an Excel workbook and CSV/Parquet tables."""
+    """Schrijf het rapport: één HTML-bestand, een Excel-werkmap en CSV/Parquet-tabellen."""
     def work():
         with _opened(db, config_file) as (config, con):
             return [_report(con, config, out, lang, csv_dialect)]
@@ -346,17 +394,17 @@ def report(db: DbOption = DEFAULT_DB, config_file: ConfigOption = None,
 
 @app.command()
 def run(
-    paths: Annotated[list[Path], typer.Argument(help="Export files, folders or .zip archives.")],
+    paths: Annotated[list[Path], typer.Argument(metavar="EXPORT...", help="Exportbestanden, mappen of .zip-archieven.")],
     db: DbOption = DEFAULT_DB,
     config_file: ConfigOption = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unreadable file.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop bij het eerste onleesbare bestand.")] = False,
     lang: LangOption = None,
     out: OutOption = None,
     csv_dialect: CsvDialectOption = None,
     models: ModelsOption = None,
     follow_symlinks: FollowOption = False,
 ) -> None:
-    """Everything in one go: ingest, prepare, reasons, tag and report."""
+    """Alles in één keer: inlezen, voorbereiden, redenen, labelen en rapport."""
     def work():
         with _opened(db, config_file) as (config, con):
             config.ingest.strict = config.ingest.strict or strict
@@ -372,7 +420,7 @@ def run(
 
 @app.command()
 def status(db: DbOption = DEFAULT_DB) -> None:
-    """Show what the database holds: contacts per channel and format, files per status, errors."""
+    """Toon wat de database bevat: contacten per kanaal en formaat, bestanden per status, fouten, runs."""
     def work():
         from pipeline import status as status_module, store
 
@@ -406,11 +454,11 @@ def purge(
 
 @app.command()
 def sample(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the export into.")] = Path("data/sample"),
-    size: Annotated[int, typer.Option("--size", min=1, help="Number of contacts to generate.")] = 1600,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same export.")] = 7,
+    out: Annotated[Path, typer.Option("--out", metavar="MAP", help="Map waarin de export komt.")] = Path("data/sample"),
+    size: Annotated[int, typer.Option("--size", metavar="AANTAL", min=1, help="Aantal contacten.")] = 1600,
+    seed: Annotated[int, typer.Option("--seed", metavar="GETAL", help="Startwaarde: dezelfde waarde geeft dezelfde export.")] = 7,
 ) -> None:
-    """Generate a realistic fictional Dutch export (with a ground-truth file) for demos and benchmarks."""
+    """Maak een realistische, verzonnen Nederlandse export (met de juiste antwoorden) voor demo's en benchmarks."""
     def work():
         from pipeline import sample as sample_module
 

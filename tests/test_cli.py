@@ -103,3 +103,26 @@ def test_a_fifo_named_on_the_command_line_does_not_hang(tmp_path):
     os.mkfifo(tmp_path / "pipe.txt")
     result = runner.invoke(app, ["ingest", str(tmp_path / "pipe.txt"), "--db", str(tmp_path / "k.duckdb")])
     assert result.exit_code == 0 and "pipe" in result.output
+
+
+def test_help_speaks_dutch_without_type_names():
+    from typer.testing import CliRunner as Runner
+
+    for command in ("ingest", "run", "report", "reasons"):
+        result = Runner().invoke(app, [command, "--help"], env={"COLUMNS": "120"})
+        assert result.exit_code == 0
+        assert "<bool>" not in result.output and "<path>" not in result.output
+        assert "Opties" in result.output and "Options" not in result.output
+
+
+def test_dutch_words_keep_their_placeholders():
+    import string
+
+    from pipeline.cli import dutch_words
+
+    def fields(text):
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    words, plural = dutch_words()
+    for source, dutch in {**words, **plural}.items():
+        assert fields(source) == fields(dutch), source

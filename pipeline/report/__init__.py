@@ -75,7 +75,7 @@ def run(con: duckdb.DuckDBPyConnection, config: ReportConfig) -> Summary:
         bookkeeping.counts = {"contacts": key["contacts"], "avoidable": key["avoidable"],
                               "projects": len(report.projects), "files": len(written)}
     texts = report.texts
-    summary = Summary(title=texts.t("files_written"), columns=["file", "bytes"],
+    summary = Summary(title=texts.t("files_written"), columns=[texts.t("col_file"), "bytes"],
                       rows=[[str(path), path.stat().st_size] for path in written
                             if path.parent == out] +
                            [[str(out / "tables"), sum(p.stat().st_size for p in written
