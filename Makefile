@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: setup
-	HF_HUB_OFFLINE=1 $(BIN)/klantvraag run data/sample --db $(DB)
+	HF_HUB_OFFLINE=1 $(BIN)/klantvraag run data/sample --db $(DB) --models models --out reports
 
 # The report test opens the HTML in headless Chromium (Debian's package).
 browser:
