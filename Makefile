@@ -36,4 +36,5 @@ bench: setup
 	  HF_HUB_OFFLINE=1 $(BIN)/python bench/$$script.py || exit 1; done
 
 clean:
-	rm -rf $(VENV) data/*.duckdb data/*.duckdb.wal data/models data/reports data/klantvraag-fouten.log reports/* models/*
+	rm -rf $(VENV) data/*.duckdb data/*.duckdb.wal data/models data/reports data/klantvraag-fouten.log
+	find reports models -mindepth 1 -not -name README.md -delete
