@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.reasons import taxonomy as tax
+from pipeline.reasons import taxonomy as tax, themes
 from pipeline.reasons.model import MIN_FIT_TEXTS, MIN_SMALL_FIT_TEXTS, OUTLIER, ReasonModel
 from pipeline.reasons.representation import analyzer
 
@@ -34,6 +34,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     drift: pd.DataFrame | None = None
+    profiles: dict[str, np.ndarray] = field(default_factory=dict)   # themes.profiles
 
 
 def model_version(frame: pd.DataFrame, params: dict, seeds: list[tax.Seed]) -> str:
@@ -69,8 +70,9 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
         part = frame.iloc[rows]
         if len(rows) < MIN_SMALL_FIT_TEXTS:
             outcome.warnings.append(
-                f"{language}: {len(rows)} contacten, te weinig om redenen te vinden "
-                f"(minimaal {MIN_SMALL_FIT_TEXTS}); ze blijven '{OTHER}'")
+                f"{language}: {len(rows)} contacten, te weinig om eigen redenen te vinden "
+                f"(minimaal {MIN_SMALL_FIT_TEXTS}); ze krijgen de best passende reden van een "
+                f"andere taal")
             continue
         lang_seeds = [s for s in seeds if s.language == language]
         model = ReasonModel(language=language, **params[language]).fit(
@@ -91,10 +93,11 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
             if reason_id is None or reason_id in ids.values():
                 reason_id = old.next_id(language, set(ids.values()) | set(new.by_id()))
             ids[cls] = reason_id
+            label = themes.sentence_case(info["label"])
             reason = tax.Reason(
-                id=reason_id, language=language, label=info["label"],
+                id=reason_id, language=language, label=label,
                 description=info["description"], keywords=info["keywords"], size=info["size"],
-                examples=info["examples"], auto_label=info["label"], seeded=seed is not None)
+                examples=info["examples"], auto_label=label, seeded=seed is not None)
             if seed is not None:
                 reason.label, reason.default_category, reason.owner = \
                     seed.label, seed.default_category, seed.owner
@@ -105,7 +108,8 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
         by_id = new.by_id()
         for sub, info in enumerate(model.sub_reasons_):
             by_id[ids[info["parent"]]].sub_reasons.append(
-                {"id": sub_ids[sub], "label": info["label"], "size": info["size"]})
+                {"id": sub_ids[sub], "label": themes.sentence_case(info["label"]),
+                 "size": info["size"]})
         out.loc[rows, "reason_id"] = _named(model.labels_, ids)
         out.loc[rows, "sub_reason_id"] = _named(model.sub_labels_, dict(enumerate(sub_ids)))
         out.loc[rows, "probability"] = model.probabilities_
@@ -113,8 +117,68 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
         outcome.models[language], outcome.ids[language] = model, ids
         outcome.notes.append(_model_note(language, model))
     _carry_merges(new, old)
+    _place_leftovers(frame, out, outcome)
+    if not outcome.models:
+        _resolve(out, new)
+        return outcome
+    central = _central_texts(frame, outcome)
+    outcome.profiles = themes.profiles(central)
+    main = _main_language(frame, outcome)
+    language_of = {r.id: r.language for r in new.reasons}
+    for reason_id, target in themes.same_as(outcome.profiles, language_of, main).items():
+        new.by_id()[reason_id].same_as = target
+    _map_other_languages(frame, out, outcome, new)
     _resolve(out, new)
+    themes.build(new, old, out, central, outcome.profiles, main)
     return outcome
+
+
+def _central_texts(frame: pd.DataFrame, outcome: "Outcome") -> dict[str, list[str]]:
+    """Reason id -> its most typical questions (nearest its centre in its own model)."""
+    result = {}
+    for language, model in outcome.models.items():
+        texts = frame["text"].to_numpy()[frame["language"].to_numpy() == language]
+        for cls, rows in model.central_.items():
+            result[outcome.ids[language][cls]] = [str(texts[i]) for i in rows]
+    return result
+
+
+def _main_language(frame: pd.DataFrame, outcome: "Outcome") -> str:
+    """The fitted language with the most contacts: its reasons and labels are the taxonomy's."""
+    counts = frame["language"].value_counts()
+    return max(outcome.models, key=lambda lang: (int(counts.get(lang, 0)), lang == "nl"))
+
+
+def _place_leftovers(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome") -> None:
+    """A question the fit left without a reason (max_outlier_share > 0) takes the reason its
+    neighbours vote for; it keeps how='outlier' (it fits none well)."""
+    for language, model in outcome.models.items():
+        rows = np.flatnonzero((frame["language"].to_numpy() == language)
+                              & out["reason_id"].isna().to_numpy())
+        if len(rows) == 0:
+            continue
+        labels, probs, subs, _ = model.assign(frame["text"].iloc[rows].tolist())
+        ids = outcome.ids[language]
+        out.loc[rows, "reason_id"] = _named(labels, ids)
+        out.loc[rows, "sub_reason_id"] = _named(subs, dict(enumerate(sub_reason_ids(model, ids))))
+        out.loc[rows, "probability"] = probs
+
+
+def _map_other_languages(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome",
+                         taxonomy: tax.Taxonomy) -> None:
+    """Contacts in a language without its own model (too few, or not nl/en) take the reason
+    whose multilingual profile is nearest (how='mapped')."""
+    rows = np.flatnonzero(~frame["language"].isin(list(outcome.models)).to_numpy())
+    if len(rows) == 0 or not outcome.profiles:
+        return
+    live = {r: v for r, v in outcome.profiles.items() if taxonomy.resolve(r) == r}
+    vectors = themes.embed(frame["text"].iloc[rows].tolist())
+    chosen = themes.nearest(vectors, live)
+    out.loc[rows, "reason_id"] = chosen
+    out.loc[rows, "sub_reason_id"] = None
+    out.loc[rows, "probability"] = [float(max(0.0, vectors[i] @ live[r]))
+                                    for i, r in enumerate(chosen)]
+    out.loc[rows, "how"] = "mapped"
 
 
 def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
@@ -127,22 +191,23 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
         raise NotFittedError("no fitted reason model", path=str(folder),
                              hint="run `klantvraag reasons` without --apply first")
     out = _empty(frame)
-    outcome = Outcome(out, taxonomy)
+    outcome = Outcome(out, taxonomy, profiles=_load_profiles(folder))
     for language, class_ids in ids.items():
         rows = np.flatnonzero(frame["language"].to_numpy() == language)
         if len(rows) == 0:
             continue
         model = ReasonModel.load(folder / language)
-        labels, probs, subs = model.transform_with_sub(frame["text"].iloc[rows].tolist())
+        labels, probs, subs, fits = model.assign(frame["text"].iloc[rows].tolist())
         out.loc[rows, "reason_id"] = _named(labels, class_ids)
         sub_ids = sub_reason_ids(model, class_ids)
         out.loc[rows, "sub_reason_id"] = _named(subs, dict(enumerate(sub_ids)))
         out.loc[rows, "probability"] = probs
-        out.loc[rows, "how"] = np.where(labels == OUTLIER, "outlier", "applied")
+        # placed in the nearest reason either way; 'outlier' marks the ones that fit none well
+        out.loc[rows, "how"] = np.where(fits, "applied", "outlier")
         outcome.models[language] = model
+    _map_other_languages(frame, out, outcome, taxonomy)
     _resolve(out, taxonomy)
-    fitted = set(ids)
-    misfit = out["how"].eq("outlier") & out["language"].isin(fitted)
+    misfit = out["how"].eq("outlier")
     outcome.drift = frame.loc[misfit.to_numpy(), ["contact_id", "language", "text", "lemmas"]]
     return outcome
 
@@ -192,7 +257,19 @@ def save(outcome: Outcome, folder: Path) -> None:
         if language not in ids:
             ids[language] = {str(c): i for c, i in previous[language].items()}
     (folder / "ids.json").write_text(json.dumps(ids, indent=1), "utf-8")
+    if outcome.profiles:
+        names = sorted(outcome.profiles)
+        np.savez_compressed(folder / "profiles.npz", ids=np.array(names),
+                            vectors=np.stack([outcome.profiles[r] for r in names]))
     tax.save(outcome.taxonomy, folder / "taxonomy.yaml")
+
+
+def _load_profiles(folder: Path) -> dict[str, np.ndarray]:
+    file = folder / "profiles.npz"
+    if not file.exists():
+        return {}
+    with np.load(file) as data:
+        return {str(r): v for r, v in zip(data["ids"], data["vectors"])}
 
 
 def _load_ids(folder: Path) -> dict[str, dict[int, str]]:

@@ -27,7 +27,11 @@ HEADER = """\
 # reason this one should be merged into). Edits survive the next `klantvraag reasons` run for
 # every reason it finds again; `klantvraag reasons --apply` uses them at once.
 # Do not change ids. keywords, size, examples, auto_label and sub_reasons (the groups a
-# reason is made of where more were found than max_reasons allows) are rewritten by each fit.
+# reason is made of where more were found than max_reasons allows) are rewritten by each fit,
+# and so are theme (the theme a reason belongs to) and same_as (a reason of another language
+# that the fit found to be the same as a reason of the main language: it counts there).
+# themes: the level above the reasons, found by the fit; you may edit a theme's label, and it
+# survives the next fit for the theme that holds most of the same reasons.
 """
 _ID = re.compile(r"^[a-z]{2,8}-[A-Za-z0-9_]+$")
 
@@ -47,6 +51,17 @@ class Reason:
     auto_label: str = ""
     seeded: bool = False
     sub_reasons: list[dict] = field(default_factory=list)   # {id, label, size}; fit output
+    theme: str | None = None                                 # theme id; fit output
+    same_as: str | None = None   # main-language reason it is the same as; fit output
+
+
+@dataclass
+class Theme:
+    id: str                 # 'T01', 'T02', ... by size within the model
+    label: str
+    auto_label: str = ""
+    size: int = 0
+    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -54,6 +69,7 @@ class Taxonomy:
     model_name: str
     model_version: str = ""
     reasons: list[Reason] = field(default_factory=list)
+    themes: list[Theme] = field(default_factory=list)
 
     def by_id(self) -> dict[str, Reason]:
         return {r.id: r for r in self.reasons}
@@ -61,9 +77,9 @@ class Taxonomy:
     def resolve(self, reason_id: str | None) -> str | None:
         """Follow ``merged_into`` to the reason that survives (cycles stop where they close)."""
         index, seen = self.by_id(), set()
-        while reason_id in index and index[reason_id].merged_into and reason_id not in seen:
+        while reason_id in index and _target(index[reason_id]) and reason_id not in seen:
             seen.add(reason_id)
-            reason_id = index[reason_id].merged_into
+            reason_id = _target(index[reason_id])
         return reason_id
 
     def merged_groups(self) -> set[str]:
@@ -71,7 +87,7 @@ class Taxonomy:
         result: set[str] = set()
         for reason in self.reasons:
             target = self.resolve(reason.id)
-            if reason.merged_into and target != reason.id:
+            if _target(reason) and target != reason.id:
                 result |= {reason.id, target}
         return result
 
@@ -79,6 +95,11 @@ class Taxonomy:
         numbers = [int(m.group(1)) for r in self.reasons + [Reason(t, language, "") for t in taken]
                    if (m := re.fullmatch(rf"{language}-(\d+)", r.id))]
         return f"{language}-{max(numbers, default=0) + 1:03d}"
+
+
+def _target(reason: Reason) -> str | None:
+    """Where a reason's contacts count: the analyst's merge first, else the fit's same_as."""
+    return reason.merged_into or reason.same_as
 
 
 def load(path: Path, model_name: str) -> Taxonomy:
@@ -120,13 +141,35 @@ def load(path: Path, model_name: str) -> Taxonomy:
         if reason.merged_into and reason.merged_into not in ids:
             raise ResourceError(f"merged_into {reason.merged_into!r} is not a reason id",
                                 path=str(path), where=f"reason {reason.id}")
+        if reason.same_as and reason.same_as not in ids:
+            reason.same_as = None       # rewritten by the next fit
     return Taxonomy(data.get("model_name", model_name), str(data.get("model_version", "")),
-                    reasons)
+                    reasons, _load_themes(data.get("themes") or [], path))
+
+
+def _load_themes(items: Any, path: Path) -> list[Theme]:
+    if not isinstance(items, list):
+        raise ResourceError("'themes' must be a list", path=str(path))
+    themes, ids = [], set()
+    for index, item in enumerate(items):
+        where = f"themes[{index}]"
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or \
+                item["id"] in ids:
+            raise ResourceError("each theme needs a unique id", path=str(path), where=where,
+                                hint="leave theme ids as the fit wrote them ('T01')")
+        ids.add(item["id"])
+        if not isinstance(item.get("label"), str) or not item["label"].strip():
+            raise ResourceError("a theme needs a non-empty label", path=str(path),
+                                where=f"theme {item['id']}")
+        known = {k: item[k] for k in Theme.__dataclass_fields__ if k in item}
+        themes.append(Theme(**known))
+    return themes
 
 
 def save(taxonomy: Taxonomy, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {"model_name": taxonomy.model_name, "model_version": taxonomy.model_version,
+            "themes": [asdict(t) for t in taxonomy.themes],
             "reasons": [asdict(r) for r in taxonomy.reasons]}
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
     path.write_text(HEADER + text, "utf-8")
