@@ -26,6 +26,7 @@ PROFILE_TEXTS = 40          # questions per reason that make its profile
 SAME_AS_SIMILARITY = 0.62   # profile cosine at which another language's reason is the same one (sample: 8 of 10 right)
 MIN_THEMES, MAX_THEMES = 5, 12
 REASONS_PER_THEME = 4
+SECOND_WORD_GAIN = 0.15     # a theme label's second word must add this much mean coverage
 
 
 @lru_cache(maxsize=1)
@@ -160,35 +161,67 @@ def build(taxonomy, old, assignments, central_texts: dict[str, list[str]],
 
 
 def _labels(groups, into, central_texts, language_of, main) -> list[str]:
-    """One label per theme, from its reasons' central questions in the main language (a theme
-    without any: in its own reasons' language)."""
-    from pipeline.reasons import representation
+    """One label per theme from its reasons' central questions in the main language (a theme
+    without any: in its own reasons' language): :func:`theme_words`."""
+    result = []
+    for members in groups:
+        parts = [s for r in members for s in into[r]]
+        language = main if any(language_of[s] == main for s in parts) else \
+            language_of[parts[0]] if parts else main
+        result.append([s for s in parts if language_of[s] == language])
+    names = theme_words(result, central_texts,
+                        {r: language_of.get(r, main) for r in central_texts})
+    return [sentence_case(name) if name else f"Thema {i + 1}" for i, name in enumerate(names)]
 
-    result = [""] * len(groups)
-    by_language: dict[str, list[int]] = {}
-    for index, members in enumerate(groups):
-        own = [s for r in members for s in into[r] if language_of[s] == main]
-        language = main if own else language_of[members[0]] if members else main
-        by_language.setdefault(language, []).append(index)
-    for language, indexes in by_language.items():
-        texts, labels = [], []
-        for index in indexes:
-            for reason_id in groups[index]:
-                for part in into[reason_id]:
-                    if language_of[part] == language:
-                        texts += central_texts.get(part, [])
-                        labels += [index] * len(central_texts.get(part, []))
-        if not texts:
+
+def theme_words(groups: list[list[str]], texts: dict[str, list[str]],
+                language_of: dict[str, str], max_words: int = 2) -> list[str]:
+    """A theme is named by the word its reasons share: for each word, the mean over the
+    theme's reasons of the share of their central questions that hold it (every reason counts
+    once, however large), times the log of its lift over all reasons. A second word joins
+    ('pakket / retour') when it covers reasons the first misses (mean coverage up by
+    SECOND_WORD_GAIN)."""
+    from pipeline.reasons.representation import label_allowed
+    from pipeline.reasons.resources import noise_words, stop_words, tokens
+
+    coverage: dict[str, dict[str, float]] = {}
+    for reason_id, questions in texts.items():
+        language = language_of[reason_id]
+        skip = stop_words(language) | noise_words(language)
+        counts: dict[str, int] = {}
+        for text in questions:
+            for word in {w for w in tokens(text) if len(w) > 2 and w not in skip}:
+                counts[word] = counts.get(word, 0) + 1
+        coverage[reason_id] = {w: c / max(1, len(questions)) for w, c in counts.items()}
+    everywhere: dict[str, float] = {}
+    for shares in coverage.values():
+        for word, share in shares.items():
+            everywhere[word] = everywhere.get(word, 0.0) + share / max(1, len(coverage))
+    names = []
+    for members in groups:
+        members = [r for r in members if coverage.get(r)]
+        if not members:
+            names.append("")
             continue
-        try:
-            words = representation.keywords(texts, np.array(labels), indexes, language)
-            names = representation.labels(texts, np.array(labels), indexes, language,
-                                          fallback=words)
-        except ValueError:        # scikit-learn: empty vocabulary
-            names = {}
-        for index in indexes:
-            result[index] = names.get(index, "")
-    return [sentence_case(name) if name else f"Thema {i + 1}" for i, name in enumerate(result)]
+        language = language_of[members[0]]
+        mean = {w: sum(coverage[r].get(w, 0.0) for r in members) / len(members)
+                for r in members for w in coverage[r]}
+        rank = {w: m * np.log1p(m / everywhere[w]) for w, m in mean.items()
+                if label_allowed(w, language)}
+        order = sorted(rank, key=lambda w: (-rank[w], w))
+        if not order:
+            names.append("")
+            continue
+        chosen = [order[0]]
+        for word in order[1:10]:
+            if len(chosen) == max_words:
+                break
+            base = sum(max(coverage[r].get(c, 0.0) for c in chosen) for r in members)
+            both = sum(max(coverage[r].get(c, 0.0) for c in chosen + [word]) for r in members)
+            if (both - base) / len(members) >= SECOND_WORD_GAIN and word[:4] != order[0][:4]:
+                chosen.append(word)
+        names.append(" / ".join(chosen))
+    return names
 
 
 def sentence_case(label: str) -> str:
