@@ -104,8 +104,8 @@ def _reasons_frame(outcome, assignments: pd.DataFrame, model_name: str) -> pd.Da
     sizes = assignments["reason_id"].value_counts()
     rows = []
     for reason in outcome.taxonomy.reasons:
-        if outcome.taxonomy.resolve(reason.id) != reason.id:    # merged, or the same as one
-            continue
+        if outcome.taxonomy.resolve(reason.id) != reason.id or not sizes.get(reason.id):
+            continue      # merged into another, or all its questions mapped to the main language
         rows.append({
             "reason_id": reason.id, "model_name": model_name,
             "model_version": outcome.taxonomy.model_version, "language": reason.language,
@@ -215,16 +215,12 @@ def _summary(outcome, reasons: pd.DataFrame, themes: pd.DataFrame, assignments: 
     how = assignments["how"].value_counts()
     summary.notes.append(", ".join(f"{k}: {int(how.get(k, 0))}" for k in HOW if how.get(k, 0)))
     summary.notes.extend(outcome.notes)
-    same = [r for r in outcome.taxonomy.reasons if r.same_as and not r.merged_into]
-    if same:
-        summary.notes.append(f"{len(same)} redenen van een andere taal zijn dezelfde als een "
-                             "reden van de hoofdtaal en tellen daar mee: " + ", ".join(
-                                 f"{r.id} -> {r.same_as}" for r in same))
     mapped = assignments[assignments["how"] == "mapped"]
     if len(mapped):
-        summary.notes.append("talen zonder eigen model, ingedeeld bij de best passende reden: "
-                             + ", ".join(f"{lang} {n}" for lang, n in
-                                         mapped["language"].value_counts().items()))
+        summary.notes.append(f"ingedeeld bij een reden van de hoofdtaal ({outcome.main}) via de "
+                             "meertalige vergelijking: " + ", ".join(
+                                 f"{lang} {n}" for lang, n in
+                                 mapped["language"].value_counts().items()))
     summary.notes.append(f"model: {folder} (taxonomy.yaml bewerkbaar); {total} contacten in "
                          f"{seconds:.1f} s")
     summary.warnings.extend(outcome.warnings)

@@ -22,6 +22,7 @@ from pipeline.reasons.model import MIN_FIT_TEXTS, MIN_SMALL_FIT_TEXTS, OUTLIER, 
 from pipeline.reasons.representation import analyzer
 
 MODEL_LANGUAGES = ("nl", "en")
+BANK_FILE = "bank.npz"
 OTHER = "overig / niet toegewezen"
 
 
@@ -34,7 +35,8 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     drift: pd.DataFrame | None = None
-    profiles: dict[str, np.ndarray] = field(default_factory=dict)   # themes.profiles
+    bank: themes.Bank | None = None     # typical questions of every reason, multilingual
+    main: str = "nl"                    # the language whose reasons the others map onto
 
 
 def model_version(frame: pd.DataFrame, params: dict, seeds: list[tax.Seed]) -> str:
@@ -121,26 +123,27 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
     if not outcome.models:
         _resolve(out, new)
         return outcome
-    central = _central_texts(frame, outcome)
-    outcome.profiles = themes.profiles(central)
-    main = _main_language(frame, outcome)
-    language_of = {r.id: r.language for r in new.reasons}
-    for reason_id, target in themes.same_as(outcome.profiles, language_of, main).items():
-        new.by_id()[reason_id].same_as = target
-    _map_other_languages(frame, out, outcome, new)
+    central, central_subs = _central_texts(frame, outcome)
+    outcome.bank = themes.Bank.build(central, central_subs)
+    outcome.main = _main_language(frame, outcome)
+    _map_languages(frame, out, outcome, new)
     _resolve(out, new)
-    themes.build(new, old, out, central, outcome.profiles, main)
+    themes.build(new, old, out, central, outcome.bank.profiles(), outcome.main)
     return outcome
 
 
-def _central_texts(frame: pd.DataFrame, outcome: "Outcome") -> dict[str, list[str]]:
-    """Reason id -> its most typical questions (nearest its centre in its own model)."""
-    result = {}
+def _central_texts(frame: pd.DataFrame, outcome: "Outcome"):
+    """Reason id -> its most typical questions (nearest its centre in its own model), and
+    reason id -> their sub-reason ids ('' where none)."""
+    texts_of, subs_of = {}, {}
     for language, model in outcome.models.items():
         texts = frame["text"].to_numpy()[frame["language"].to_numpy() == language]
+        ids = outcome.ids[language]
+        sub_ids = dict(enumerate(sub_reason_ids(model, ids)))
         for cls, rows in model.central_.items():
-            result[outcome.ids[language][cls]] = [str(texts[i]) for i in rows]
-    return result
+            texts_of[ids[cls]] = [str(texts[i]) for i in rows]
+            subs_of[ids[cls]] = [sub_ids.get(int(model.sub_labels_[i]), "") for i in rows]
+    return texts_of, subs_of
 
 
 def _main_language(frame: pd.DataFrame, outcome: "Outcome") -> str:
@@ -164,20 +167,27 @@ def _place_leftovers(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome")
         out.loc[rows, "probability"] = probs
 
 
-def _map_other_languages(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome",
-                         taxonomy: tax.Taxonomy) -> None:
-    """Contacts in a language without its own model (too few, or not nl/en) take the reason
-    whose multilingual profile is nearest (how='mapped')."""
-    rows = np.flatnonzero(~frame["language"].isin(list(outcome.models)).to_numpy())
-    if len(rows) == 0 or not outcome.profiles:
+def _map_languages(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome",
+                   taxonomy: tax.Taxonomy) -> None:
+    """One taxonomy across languages (themes.py): a question in another language than the
+    main one takes the main language's reason that its nearest typical questions vote for
+    (how='mapped'), where the nearest is at least MAP_SIMILARITY similar; a language without
+    a model of its own always does."""
+    if outcome.bank is None:
         return
-    live = {r: v for r, v in outcome.profiles.items() if taxonomy.resolve(r) == r}
+    main_ids = {r.id for r in taxonomy.reasons if r.language == outcome.main}
+    bank = outcome.bank.only(main_ids)
+    rows = np.flatnonzero(frame["language"].to_numpy() != outcome.main)
+    if len(rows) == 0 or len(bank.owners) == 0:
+        return
     vectors = themes.embed(frame["text"].iloc[rows].tolist())
-    chosen = themes.nearest(vectors, live)
-    out.loc[rows, "reason_id"] = chosen
-    out.loc[rows, "sub_reason_id"] = None
-    out.loc[rows, "probability"] = [float(max(0.0, vectors[i] @ live[r]))
-                                    for i, r in enumerate(chosen)]
+    chosen, best, subs = bank.vote(vectors)
+    modelled = frame["language"].iloc[rows].isin(list(outcome.models)).to_numpy()
+    take = ~modelled | (best >= themes.MAP_SIMILARITY)
+    rows, best = rows[take], best[take]
+    out.loc[rows, "reason_id"] = [r for r, t in zip(chosen, take) if t]
+    out.loc[rows, "sub_reason_id"] = [s or None for s, t in zip(subs, take) if t]
+    out.loc[rows, "probability"] = np.clip(best, 0.0, 1.0)
     out.loc[rows, "how"] = "mapped"
 
 
@@ -191,7 +201,8 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
         raise NotFittedError("no fitted reason model", path=str(folder),
                              hint="run `klantvraag reasons` without --apply first")
     out = _empty(frame)
-    outcome = Outcome(out, taxonomy, profiles=_load_profiles(folder))
+    outcome = Outcome(out, taxonomy, bank=themes.Bank.load(folder / BANK_FILE),
+                      main=_load_main(folder))
     for language, class_ids in ids.items():
         rows = np.flatnonzero(frame["language"].to_numpy() == language)
         if len(rows) == 0:
@@ -205,7 +216,7 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
         # placed in the nearest reason either way; 'outlier' marks the ones that fit none well
         out.loc[rows, "how"] = np.where(fits, "applied", "outlier")
         outcome.models[language] = model
-    _map_other_languages(frame, out, outcome, taxonomy)
+    _map_languages(frame, out, outcome, taxonomy)
     _resolve(out, taxonomy)
     misfit = out["how"].eq("outlier")
     outcome.drift = frame.loc[misfit.to_numpy(), ["contact_id", "language", "text", "lemmas"]]
@@ -257,19 +268,15 @@ def save(outcome: Outcome, folder: Path) -> None:
         if language not in ids:
             ids[language] = {str(c): i for c, i in previous[language].items()}
     (folder / "ids.json").write_text(json.dumps(ids, indent=1), "utf-8")
-    if outcome.profiles:
-        names = sorted(outcome.profiles)
-        np.savez_compressed(folder / "profiles.npz", ids=np.array(names),
-                            vectors=np.stack([outcome.profiles[r] for r in names]))
+    if outcome.bank is not None:
+        outcome.bank.save(folder / BANK_FILE)
+        (folder / "main_language.txt").write_text(outcome.main, "utf-8")
     tax.save(outcome.taxonomy, folder / "taxonomy.yaml")
 
 
-def _load_profiles(folder: Path) -> dict[str, np.ndarray]:
-    file = folder / "profiles.npz"
-    if not file.exists():
-        return {}
-    with np.load(file) as data:
-        return {str(r): v for r, v in zip(data["ids"], data["vectors"])}
+def _load_main(folder: Path) -> str:
+    file = folder / "main_language.txt"
+    return file.read_text("utf-8").strip() if file.exists() else "nl"
 
 
 def _load_ids(folder: Path) -> dict[str, dict[int, str]]:

@@ -28,8 +28,7 @@ HEADER = """\
 # every reason it finds again; `klantvraag reasons --apply` uses them at once.
 # Do not change ids. keywords, size, examples, auto_label and sub_reasons (the groups a
 # reason is made of where more were found than max_reasons allows) are rewritten by each fit,
-# and so are theme (the theme a reason belongs to) and same_as (a reason of another language
-# that the fit found to be the same as a reason of the main language: it counts there).
+# and so is theme (the theme a reason belongs to).
 # themes: the level above the reasons, found by the fit; you may edit a theme's label, and it
 # survives the next fit for the theme that holds most of the same reasons.
 """
@@ -52,7 +51,6 @@ class Reason:
     seeded: bool = False
     sub_reasons: list[dict] = field(default_factory=list)   # {id, label, size}; fit output
     theme: str | None = None                                 # theme id; fit output
-    same_as: str | None = None   # main-language reason it is the same as; fit output
 
 
 @dataclass
@@ -77,9 +75,9 @@ class Taxonomy:
     def resolve(self, reason_id: str | None) -> str | None:
         """Follow ``merged_into`` to the reason that survives (cycles stop where they close)."""
         index, seen = self.by_id(), set()
-        while reason_id in index and _target(index[reason_id]) and reason_id not in seen:
+        while reason_id in index and index[reason_id].merged_into and reason_id not in seen:
             seen.add(reason_id)
-            reason_id = _target(index[reason_id])
+            reason_id = index[reason_id].merged_into
         return reason_id
 
     def merged_groups(self) -> set[str]:
@@ -87,7 +85,7 @@ class Taxonomy:
         result: set[str] = set()
         for reason in self.reasons:
             target = self.resolve(reason.id)
-            if _target(reason) and target != reason.id:
+            if reason.merged_into and target != reason.id:
                 result |= {reason.id, target}
         return result
 
@@ -95,11 +93,6 @@ class Taxonomy:
         numbers = [int(m.group(1)) for r in self.reasons + [Reason(t, language, "") for t in taken]
                    if (m := re.fullmatch(rf"{language}-(\d+)", r.id))]
         return f"{language}-{max(numbers, default=0) + 1:03d}"
-
-
-def _target(reason: Reason) -> str | None:
-    """Where a reason's contacts count: the analyst's merge first, else the fit's same_as."""
-    return reason.merged_into or reason.same_as
 
 
 def load(path: Path, model_name: str) -> Taxonomy:
@@ -141,8 +134,6 @@ def load(path: Path, model_name: str) -> Taxonomy:
         if reason.merged_into and reason.merged_into not in ids:
             raise ResourceError(f"merged_into {reason.merged_into!r} is not a reason id",
                                 path=str(path), where=f"reason {reason.id}")
-        if reason.same_as and reason.same_as not in ids:
-            reason.same_as = None       # rewritten by the next fit
     return Taxonomy(data.get("model_name", model_name), str(data.get("model_version", "")),
                     reasons, _load_themes(data.get("themes") or [], path))
 

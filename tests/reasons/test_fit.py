@@ -82,7 +82,7 @@ def test_reasons_per_language_with_unique_ids(fitted):
     # German has no model of its own: its contacts take the nearest reason of another language
     other = assigned[assigned["contact_id"].str.startswith("d")]
     assert other["reason_id"].notna().all() and set(other["how"]) == {"mapped"}
-    assert any("zonder eigen model" in note and "de 4" in note for note in summary.notes)
+    assert any("hoofdtaal (nl)" in note and "de 4" in note for note in summary.notes)
 
 
 def test_labels_have_no_greetings_or_names(fitted):
