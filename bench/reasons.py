@@ -202,7 +202,8 @@ def levels_and_labels(model, texts, language) -> dict:
 
     central = {str(c): [texts[i] for i in rows] for c, rows in model.central_.items()}
     sizes = {str(c): int(np.sum(model.labels_ == c)) for c in model.central_}
-    groups = themes.group(themes.profiles(central), sizes)
+    bank = themes.Bank.build(central, {c: [""] * len(t) for c, t in central.items()})
+    groups = themes.group(bank.profiles(), sizes)
     names = themes.theme_words(groups, central, {c: language for c in central})
     theme_of = {int(c): t for t, members in enumerate(groups) for c in members}
     reason_quality = [[info["label"], quality.support(info["label"],

@@ -428,13 +428,14 @@ class ReasonModel:
 
     def _describe(self, texts, lemmas, embeddings, labels) -> None:
         classes = sorted(self.centroids_)
-        words = representation.keywords(lemmas, labels, classes, self.language)
-        names = representation.labels(texts, labels, classes, self.language, fallback=words)
-        shown = representation.examples(texts, embeddings, labels, self.centroids_)
         # each reason's most typical questions (row numbers), nearest its centre: fit output
-        # only, for the multilingual profiles of themes.py
+        # only, for its label and for the multilingual profiles of themes.py
         self.central_ = {cls: themes.central_members(embeddings, labels, self.centroids_[cls], cls)
                          for cls in classes}
+        words = representation.keywords(lemmas, labels, classes, self.language)
+        names = representation.labels(texts, labels, classes, self.language, fallback=words,
+                                      typical=self.central_)
+        shown = representation.examples(texts, embeddings, labels, self.centroids_)
         self.reasons_ = []
         for cls in classes:
             size = int(np.sum(labels == cls))

@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 
 PROFILE_TEXTS = 40          # typical questions per reason that are embedded
-EMBED_CHARS = 300           # the question sits at the start; USE's time grows with length
+EMBED_CHARS = 200           # the question sits at the start; USE's time grows with length
 MAP_SIMILARITY = 0.5        # sample export: 91% of English questions mapped, 69% of them right
 MAP_K = 10                  # neighbours in the vote
 MIN_THEMES, MAX_THEMES = 5, 12

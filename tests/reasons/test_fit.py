@@ -67,11 +67,14 @@ def test_every_contact_gets_a_row_and_tables_match(fitted, frame):
     assert reasons["size"].sum() == len(frame)
 
 
-def test_every_question_is_clustered(fitted):
+def test_every_question_is_clustered(fitted, frame):
     _, _, _, assigned = fitted
     modelled = assigned[~assigned["contact_id"].str.startswith("d")]
     assert modelled["reason_id"].notna().all()
-    assert set(modelled["how"]) <= {"assigned", "reduced"}
+    assert set(modelled["how"]) <= {"assigned", "reduced", "mapped"}
+    # only English questions are mapped onto Dutch reasons (the main language)
+    english = set(frame.loc[frame["language"] == "en", "contact_id"])
+    assert set(modelled.loc[modelled["how"] == "mapped", "contact_id"]) <= english
 
 
 def test_reasons_per_language_with_unique_ids(fitted):
