@@ -315,6 +315,17 @@ def timing(size: int, root: Path) -> None:
           f"{np.mean(model.labels_ == -1):.1%} outliers); apply {len(fresh)} texts "
           f"{apply_s:.2f} s = {len(fresh) / apply_s:,.0f} contacts/s; "
           f"max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    # what the stage adds on top (themes.py): the multilingual bank of typical questions (once
+    # per fit) and the multilingual vote for every question of a smaller language
+    from pipeline.reasons import themes
+
+    central = {str(c): [data[i] for i in rows] for c, rows in model.central_.items()}
+    cpu, wall = time.process_time(), time.perf_counter()
+    themes.Bank.build(central, {c: [""] * len(t) for c, t in central.items()})
+    n = sum(len(t) for t in central.values())
+    print(f"timing: multilingual bank of {n} typical questions {time.perf_counter() - wall:.1f} s "
+          f"({n / (time.process_time() - cpu):,.0f} texts per CPU-second); a smaller language "
+          f"is mapped at that rate on top of its own model's apply")
 
 
 def main() -> None:

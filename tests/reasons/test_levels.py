@@ -103,7 +103,9 @@ def test_themes_group_the_reasons_and_are_in_the_taxonomy(fitted):
     data = yaml.safe_load((models / "default" / "taxonomy.yaml").read_text("utf-8"))
     listed = {r for theme in data["themes"] for r in theme["reasons"]}
     assert listed == set(reasons["reason_id"])
-    assert all(r["theme"] for r in data["reasons"])
+    # every reason that holds contacts has a theme (an English reason whose questions all
+    # went to Dutch reasons holds none and has none)
+    assert all(r["theme"] for r in data["reasons"] if r["id"] in listed)
     assert summary.rows[0][0].startswith("T") or summary.rows[0][0] == "geen-vraag"
 
 
