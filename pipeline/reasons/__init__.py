@@ -1,8 +1,9 @@
 """Contact reasons: cluster the customers' questions per language (BERTopic), name them, keep
 them stable in an editable taxonomy, and assign new exports without refitting (``apply``).
 
-``run(con, config, models_dir=..., apply=...)`` reads ``contact_text`` and rewrites ``reasons``,
-``sub_reasons`` and ``contact_reasons``; the pure core is :mod:`pipeline.reasons.core`.
+``run(con, config, models_dir=..., apply=...)`` reads ``contacts`` and ``contact_text`` and
+rewrites ``themes``, ``reasons``, ``sub_reasons`` and ``contact_reasons`` (one row per contact,
+see :mod:`pipeline.reasons.inputs`); the pure core is :mod:`pipeline.reasons.core`.
 """
 
 from __future__ import annotations

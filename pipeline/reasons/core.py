@@ -23,7 +23,6 @@ from pipeline.reasons.representation import analyzer
 
 MODEL_LANGUAGES = ("nl", "en")
 BANK_FILE = "bank.npz"
-OTHER = "overig / niet toegewezen"
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import numpy as np
 import pytest
 import yaml
 
@@ -143,8 +143,6 @@ def test_theme_count_stays_in_range():
 def test_themes_follow_the_profiles():
     near = {"a": [1.0, 0.0, 0.0], "b": [0.99, 0.1, 0.0], "c": [0.0, 1.0, 0.0],
             "d": [0.0, 0.98, 0.2], "e": [0.0, 0.0, 1.0], "f": [0.1, 0.0, 0.99]}
-    import numpy as np
-
     vectors = {k: np.array(v) / np.linalg.norm(v) for k, v in near.items()}
     groups = themes.group(vectors, {k: 1 for k in near})
     assert len(groups) <= 5        # at most min(6 reasons, MIN_THEMES); ties may give fewer
