@@ -42,6 +42,7 @@ from pipeline.reasons import params_from_config  # noqa: E402
 from pipeline.reasons.model import ReasonModel  # noqa: E402
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+CENTRAL = 10      # a label is scored on its reason's this many most typical questions
 
 
 def load_xsid(root: Path) -> tuple[list[str], list[str]]:
@@ -66,7 +67,7 @@ def load_labelled(path: Path) -> tuple[list[str], list[str]]:
     return frame["text"].astype(str).tolist(), frame["label"].astype(str).tolist()
 
 
-def load_sample(folder: Path) -> dict[str, tuple[list[str], list[str], list[str]]] | None:
+def load_sample(folder: Path) -> dict[str, tuple] | None:
     """Ingest + prepare the sample export with the pipeline, join the ground truth."""
     truth_file = folder / "ground_truth.csv"
     try:
@@ -79,23 +80,30 @@ def load_sample(folder: Path) -> dict[str, tuple[list[str], list[str], list[str]
     if not truth_file.exists():
         print(f"sample: skipped, {truth_file} not found (run `klantvraag sample` first)")
         return None
+    from pipeline.reasons import inputs
+
     config = _load(None)
     con = store.connect(":memory:")
     ingest.run(con, [folder], config.ingest)
     nlp.run(con, config.nlp)
-    frame = con.execute(
-        "SELECT c.external_id, t.language, t.question_text, t.question_lemmas FROM contacts c "
-        "JOIN contact_text t USING (contact_id) WHERE NOT t.is_auto_reply "
-        "AND length(trim(coalesce(t.question_text, ''))) > 0 ORDER BY c.contact_id").df()
+    questions, rest = inputs.read(con)      # every contact: the pipeline's own split
+    ids = con.execute("SELECT contact_id, external_id FROM contacts").df()
+    frame = questions.merge(ids, on="contact_id")
     truth = pd.read_csv(truth_file, dtype=str)
     frame = frame.merge(truth[["external_id", "reason"]], on="external_id", how="inner")
-    print(f"sample: {len(frame)} contacts joined with the ground truth")
+    total = len(questions) + len(rest)
+    no_question = int((rest["reason_id"] == inputs.NO_QUESTION).sum())
+    print(f"sample: {total} contacts, {len(frame)} questions joined with the ground truth; "
+          f"geen-vraag {no_question} ({no_question / total:.1%}), auto-antwoord "
+          f"{int((rest['reason_id'] == inputs.AUTO_REPLY).sum())}")
     result = {}
     for language, part in frame.groupby("language"):
         if len(part) >= 30 and language in ("nl", "en"):
-            result[f"sample-{language}"] = (part["question_text"].tolist(),
-                                            part["reason"].tolist(),
-                                            part["question_lemmas"].fillna("").tolist())
+            result[f"sample-{language}"] = (part["text"].tolist(), part["reason"].tolist(),
+                                            part["lemmas"].fillna("").tolist(), language)
+    # one taxonomy over both languages: the whole reason stage (core.fit) on every question
+    result["sample-all"] = (frame["text"].tolist(), frame["reason"].tolist(),
+                            frame["lemmas"].fillna("").tolist(), frame["language"].tolist())
     return result
 
 
@@ -113,7 +121,44 @@ def measure(name: str, set_file: Path, overrides: dict) -> dict:
         result = json.loads(out.read_text())
     return {"method": name, "labels": np.array(result["labels"]), "seconds": result["seconds"],
             "peak_mb": result["peak_mb"],
-            "fine": None if result.get("fine") is None else np.array(result["fine"])}
+            "fine": None if result.get("fine") is None else np.array(result["fine"]),
+            "themes": None if result.get("themes") is None else np.array(result["themes"]),
+            "reason_quality": result.get("reason_quality"),
+            "theme_quality": result.get("theme_quality")}
+
+
+def print_label_quality(set_name: str, result: dict, worst: int = 10) -> None:
+    """Mean label support over reasons and themes, and the worst ``worst`` reason labels."""
+    for level in ("reason", "theme"):
+        rows = result.get(f"{level}_quality")
+        if not rows:
+            continue
+        support = np.array([r[1] for r in rows])
+        sizes = np.array([r[2] for r in rows], dtype=float)
+        print(f"{set_name:16s} labels ({level}s): support {support.mean():.2f} "
+              f"(by contacts {np.average(support, weights=sizes):.2f}), "
+              f">= 0.6 for {np.mean(support >= 0.6):.0%} of {len(rows)}", flush=True)
+        if level == "theme":
+            print("    themes: " + "; ".join(f"{r[0]} {r[1]:.2f}" for r in rows))
+    rows = sorted(result.get("reason_quality") or [], key=lambda r: (r[1], -r[2]))[:worst]
+    for label, support, size in rows:
+        print(f"    worst: {support:.2f}  {label!r} ({size})")
+
+
+def print_languages(set_name: str, truth: list[str], languages: list[str], labels) -> None:
+    """One taxonomy across languages: the share of the smaller languages' questions whose
+    reason holds mostly main-language questions of their own true reason."""
+    frame = pd.DataFrame({"truth": truth, "language": languages, "reason": labels})
+    main = frame["language"].value_counts().index[0]
+    majority = frame[frame["language"] == main].groupby("reason")["truth"].agg(
+        lambda s: s.value_counts().index[0])
+    others = frame[frame["language"] != main]
+    if len(others):
+        same = (others["reason"].map(majority) == others["truth"]).mean()
+        shared = others["reason"].isin(majority.index).mean()
+        print(f"{set_name:16s} other languages ({len(others)}): {shared:.0%} in a reason shared "
+              f"with {main}, {same:.0%} in one whose {main} majority is their own true reason",
+              flush=True)
 
 
 def child(set_file: Path, method: str, out: Path, overrides: dict) -> None:
@@ -126,24 +171,75 @@ def child(set_file: Path, method: str, out: Path, overrides: dict) -> None:
     if method != "kmeans":
         warm_up()
     started = time.perf_counter()
-    fine = None
+    fine, extra = None, {}
     if method == "our":
         model = ours(texts, language, lemmas, **overrides)
         labels = model.labels_
         # sub-reasons where a reason has them, else the reason: the finer level of the taxonomy
         fine = np.where(model.sub_labels_ != -1, len(model.centroids_) + model.sub_labels_,
                         labels)
+        seconds = time.perf_counter() - started
+        extra = levels_and_labels(model, texts, language)
+    elif method == "pipeline":
+        labels = whole_stage(frame, overrides)
     elif method == "bertopic":
         labels = plain_bertopic(texts)
     elif method == "bertopic-k":
         labels = plain_bertopic(texts, nr_topics=overrides["nr_topics"])
     else:
         labels = kmeans(texts, len(set(truth)))
-    seconds = time.perf_counter() - started
+    seconds = seconds if method == "our" else time.perf_counter() - started
     out.write_text(json.dumps({
-        "labels": [int(x) for x in labels], "seconds": seconds,
+        **extra, "labels": [int(x) for x in labels], "seconds": seconds,
         "fine": None if fine is None else [int(x) for x in fine],
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def levels_and_labels(model, texts, language) -> dict:
+    """The theme level (themes.py over the model's reasons) and label support (quality.py)
+    of each reason and theme over its CENTRAL most typical questions."""
+    from pipeline.reasons import quality, themes
+
+    central = {str(c): [texts[i] for i in rows] for c, rows in model.central_.items()}
+    sizes = {str(c): int(np.sum(model.labels_ == c)) for c in model.central_}
+    bank = themes.Bank.build(central, {c: [""] * len(t) for c, t in central.items()})
+    groups = themes.group(bank.profiles(), sizes)
+    names = themes.theme_words(groups, central, {c: language for c in central})
+    theme_of = {int(c): t for t, members in enumerate(groups) for c in members}
+    reason_quality = [[info["label"], quality.support(info["label"],
+                                                      central[str(c)][:CENTRAL], language),
+                       info["size"]] for c, info in enumerate(model.reasons_)]
+    theme_quality = []
+    for name, members in zip(names, groups):
+        questions = [q for c in members for q in central[c][:CENTRAL]]
+        best = max((quality.support(part, questions, language) for part in name.split(" / ")),
+                   default=0.0)
+        any_part = np.mean([any(quality.support(p, [q], language) for p in name.split(" / "))
+                            for q in questions]) if questions else 0.0
+        theme_quality.append([name, float(any_part), sum(sizes[c] for c in members), best])
+    return {"themes": [theme_of.get(int(x), -1) for x in model.labels_],
+            "reason_quality": reason_quality, "theme_quality": theme_quality}
+
+
+def whole_stage(frame: pd.DataFrame, overrides: dict) -> np.ndarray:
+    """The reason stage as the CLI runs it (core.fit: one model per language, a smaller
+    language's reasons the same as the main language's where their profiles agree, languages
+    without a model mapped), on every row; labels are the resolved reason ids."""
+    import tempfile
+
+    from pipeline.reasons import core
+
+    params = params_from_config(load_config(None).reasons)
+    for language in params:
+        params[language].update(overrides)
+    questions = pd.DataFrame({"contact_id": [f"c{i:07d}" for i in range(len(frame))],
+                              "language": frame["language"], "text": frame["text"],
+                              "lemmas": frame["lemmas"].fillna(frame["text"])})
+    with tempfile.TemporaryDirectory() as tmp:
+        outcome = core.fit(questions, params, Path(tmp), [], "bench")
+    ids = outcome.assignments["reason_id"].fillna("-").tolist()
+    index = {r: i for i, r in enumerate(sorted(set(ids)))}
+    return np.array([index[r] if r != "-" else -1 for r in ids])
 
 
 def warm_up() -> None:
@@ -219,6 +315,17 @@ def timing(size: int, root: Path) -> None:
           f"{np.mean(model.labels_ == -1):.1%} outliers); apply {len(fresh)} texts "
           f"{apply_s:.2f} s = {len(fresh) / apply_s:,.0f} contacts/s; "
           f"max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    # what the stage adds on top (themes.py): the multilingual bank of typical questions (once
+    # per fit) and the multilingual vote for every question of a smaller language
+    from pipeline.reasons import themes
+
+    central = {str(c): [data[i] for i in rows] for c, rows in model.central_.items()}
+    cpu, wall = time.process_time(), time.perf_counter()
+    themes.Bank.build(central, {c: [""] * len(t) for c, t in central.items()})
+    n = sum(len(t) for t in central.values())
+    print(f"timing: multilingual bank of {n} typical questions {time.perf_counter() - wall:.1f} s "
+          f"({n / (time.process_time() - cpu):,.0f} texts per CPU-second); a smaller language "
+          f"is mapped at that rate on top of its own model's apply")
 
 
 def main() -> None:
@@ -255,8 +362,9 @@ def main() -> None:
         texts, truth = load_banking(args.eval_dir, args.banking_split)
         sets[f"banking77-{args.banking_split}"] = (texts, truth, None, "en")
     if "sample" in wanted:
-        for name, (texts, truth, lemmas) in (load_sample(args.sample_dir) or {}).items():
-            sets[name] = (texts, truth, lemmas, name.rsplit("-", 1)[1])
+        for name, (texts, truth, lemmas, language) in (load_sample(args.sample_dir)
+                                                       or {}).items():
+            sets[name] = (texts, truth, lemmas, language)
     if args.labelled:
         texts, truth = load_labelled(args.labelled)
         sets[args.labelled.name] = (texts, truth, None, args.language)
@@ -272,7 +380,10 @@ def main() -> None:
         pd.DataFrame({"text": texts, "label": truth, "lemmas": lemmas or None,
                       "language": language}).to_parquet(set_file)
         found = None
-        for method in args.methods.split(","):
+        several = isinstance(language, list)      # one taxonomy over several languages
+        methods = [m.replace("our", "pipeline") if several and m == "our" else m
+                   for m in args.methods.split(",") if not (several and m.startswith("bertopic"))]
+        for method in methods:
             if method == "bertopic-k" and found is None:
                 raise SystemExit("bertopic-k needs our number of reasons: list 'our' before it")
             extra = {"nr_topics": found} if method == "bertopic-k" else {}
@@ -288,6 +399,12 @@ def main() -> None:
                 if result["fine"] is not None and (result["fine"] != result["labels"]).any():
                     print_row(score(set_name, truth, {**result, "method": "our-sub",
                                                       "labels": result["fine"]}))
+                if result["themes"] is not None:
+                    print_row(score(set_name, truth, {**result, "method": "our-theme",
+                                                      "labels": result["themes"]}))
+                    print_label_quality(set_name, result)
+                if method == "pipeline":
+                    print_languages(set_name, truth, language, result["labels"])
     if "timing" in wanted:
         warm_up()
         timing(args.timing_size, args.eval_dir)

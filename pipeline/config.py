@@ -50,7 +50,7 @@ class ReasonsConfig:
     embedding_model_en: str = "minilm"
     min_reasons: int = 15
     max_reasons: int = 40
-    max_outlier_share: float = 0.10
+    max_outlier_share: float = 0.0
     random_state: int = 42
     fit_sample_size: int = 20000
     seed_taxonomy: str = ""

@@ -1,8 +1,9 @@
 """Contact reasons: cluster the customers' questions per language (BERTopic), name them, keep
 them stable in an editable taxonomy, and assign new exports without refitting (``apply``).
 
-``run(con, config, models_dir=..., apply=...)`` reads ``contact_text`` and rewrites ``reasons``,
-``sub_reasons`` and ``contact_reasons``; the pure core is :mod:`pipeline.reasons.core`.
+``run(con, config, models_dir=..., apply=...)`` reads ``contacts`` and ``contact_text`` and
+rewrites ``themes``, ``reasons``, ``sub_reasons`` and ``contact_reasons`` (one row per contact,
+see :mod:`pipeline.reasons.inputs`); the pure core is :mod:`pipeline.reasons.core`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from pipeline.summary import Summary
 
 __all__ = ["run", "read_input", "params_from_config"]
 
-HOW = ("assigned", "reduced", "seeded", "applied", "outlier")
+HOW = ("assigned", "reduced", "seeded", "applied", "mapped", "outlier", "no_model", "auto_reply",
+       "no_question")
+REASON_COLUMNS = ["reason_id", "model_name", "model_version", "language", "label", "description",
+                  "keywords", "examples", "size", "default_category", "owner", "theme_id"]
 
 
 def params_from_config(config: ReasonsConfig) -> dict[str, dict]:
@@ -36,16 +40,12 @@ def params_from_config(config: ReasonsConfig) -> dict[str, dict]:
             "en": {"embedding_model": config.embedding_model_en, **common}}
 
 
-def read_input(con) -> tuple[pd.DataFrame, int]:
-    """Questions to give a reason (sorted by contact_id) and the number of contacts left out
-    (auto-replies, no question text)."""
-    frame = con.execute(
-        "SELECT contact_id, coalesce(language, 'unknown') AS language, question_text AS text, "
-        "coalesce(question_lemmas, '') AS lemmas FROM contact_text "
-        "WHERE NOT is_auto_reply AND length(trim(coalesce(question_text, ''))) > 0 "
-        "ORDER BY contact_id").df()
-    total = con.execute("SELECT count(*) FROM contact_text").fetchone()[0]
-    return frame, total - len(frame)
+def read_input(con) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Questions to give a model reason (sorted by contact_id) and every other contact with its
+    fixed reason (see :mod:`pipeline.reasons.inputs`)."""
+    from pipeline.reasons import inputs
+
+    return inputs.read(con)
 
 
 def run(con, config: ReasonsConfig, models_dir: Path = Path("models"),
@@ -54,9 +54,9 @@ def run(con, config: ReasonsConfig, models_dir: Path = Path("models"),
     from pipeline.reasons import core, taxonomy as tax
 
     started = time.perf_counter()
-    frame, left_out = read_input(con)
-    if frame.empty:
-        raise StageInputMissing("no customer questions in contact_text",
+    frame, rest = read_input(con)
+    if frame.empty and rest.empty:
+        raise StageInputMissing("no contacts in contact_text",
                                 hint="run `klantvraag prepare` first")
     folder = Path(models_dir) / config.model_name
     command = "reasons --apply" if apply else "reasons"
@@ -68,23 +68,45 @@ def run(con, config: ReasonsConfig, models_dir: Path = Path("models"),
             outcome = core.fit(frame, params_from_config(config), folder, seeds,
                                config.model_name)
             core.save(outcome, folder)
-        reasons = _reasons_frame(outcome, config.model_name)
+        assignments = _with_rest(outcome.assignments, rest)
+        reasons = _reasons_frame(outcome, assignments, config.model_name)
         sub_reasons = _sub_reasons_frame(outcome, config.model_name)
-        _write(con, outcome.assignments, reasons, sub_reasons, config.model_name)
-        counts = outcome.assignments["how"].value_counts().to_dict()
-        record.counts = {"contacts": len(frame), "left_out": left_out,
+        themes = _themes_frame(outcome, reasons, config.model_name)
+        _write(con, assignments, reasons, sub_reasons, themes, config.model_name)
+        counts = assignments["how"].value_counts().to_dict()
+        record.counts = {"contacts": len(assignments), "questions": len(frame),
                          "reasons": len(reasons), "sub_reasons": len(sub_reasons),
-                         **{k: int(v) for k, v in counts.items()}}
-    return _summary(outcome, reasons, frame, left_out, apply, time.perf_counter() - started,
-                    folder)
+                         "themes": len(themes), **{k: int(v) for k, v in counts.items()}}
+    return _summary(outcome, reasons, themes, assignments, frame, apply,
+                    time.perf_counter() - started, folder)
 
 
-def _reasons_frame(outcome, model_name: str) -> pd.DataFrame:
-    sizes = outcome.assignments["reason_id"].value_counts()
+def _with_rest(assignments: pd.DataFrame, rest: pd.DataFrame) -> pd.DataFrame:
+    """The model's rows plus the fixed reasons of the other contacts: one row per contact.
+    Questions no model could take (too few in the whole export) count as 'niet-ingedeeld'."""
+    from pipeline.reasons import inputs
+
+    assignments = assignments.copy()
+    left = assignments["reason_id"].isna()
+    assignments.loc[left, "reason_id"] = inputs.UNSORTED
+    assignments.loc[left, "how"] = "no_model"
+    extra = pd.DataFrame({"contact_id": rest["contact_id"], "language": rest["language"],
+                          "reason_id": rest["reason_id"], "sub_reason_id": None,
+                          "probability": 1.0,
+                          "how": ["auto_reply" if r == inputs.AUTO_REPLY else "no_question"
+                                  for r in rest["reason_id"]]})
+    both = pd.concat([assignments, extra], ignore_index=True) if len(extra) else assignments
+    return both.sort_values("contact_id", kind="stable").reset_index(drop=True)
+
+
+def _reasons_frame(outcome, assignments: pd.DataFrame, model_name: str) -> pd.DataFrame:
+    from pipeline.reasons import inputs
+
+    sizes = assignments["reason_id"].value_counts()
     rows = []
     for reason in outcome.taxonomy.reasons:
-        if reason.merged_into:
-            continue
+        if outcome.taxonomy.resolve(reason.id) != reason.id or not sizes.get(reason.id):
+            continue      # merged into another, or all its questions mapped to the main language
         rows.append({
             "reason_id": reason.id, "model_name": model_name,
             "model_version": outcome.taxonomy.model_version, "language": reason.language,
@@ -92,10 +114,26 @@ def _reasons_frame(outcome, model_name: str) -> pd.DataFrame:
             "keywords": json.dumps(reason.keywords, ensure_ascii=False),
             "examples": json.dumps(reason.examples, ensure_ascii=False),
             "size": int(sizes.get(reason.id, 0)), "default_category": reason.default_category,
-            "owner": reason.owner})
-    columns = ["reason_id", "model_name", "model_version", "language", "label", "description",
-               "keywords", "examples", "size", "default_category", "owner"]
-    return pd.DataFrame(rows, columns=columns)
+            "owner": reason.owner, "theme_id": reason.theme})
+    frame = pd.DataFrame(rows, columns=REASON_COLUMNS)
+    special = inputs.special_reasons(model_name, outcome.taxonomy.model_version, sizes.to_dict())
+    return pd.concat([frame, special], ignore_index=True) if len(special) else frame
+
+
+def _themes_frame(outcome, reasons: pd.DataFrame, model_name: str) -> pd.DataFrame:
+    """One row per theme; its size is the sum of its reasons' sizes (taken from ``reasons``,
+    so the fixed theme 'geen-vraag' adds up as well)."""
+    from pipeline.reasons import inputs
+
+    sizes = reasons.groupby("theme_id")["size"].sum()
+    labels = {t.id: t.label for t in outcome.taxonomy.themes}
+    labels[inputs.NO_QUESTION_THEME] = inputs.NO_QUESTION_THEME_LABEL
+    rows = [{"theme_id": theme_id, "model_name": model_name,
+             "model_version": outcome.taxonomy.model_version,
+             "label": labels.get(theme_id, theme_id), "size": int(size)}
+            for theme_id, size in sizes.items() if theme_id is not None]
+    return pd.DataFrame(rows, columns=["theme_id", "model_name", "model_version", "label",
+                                       "size"]).sort_values("theme_id", ignore_index=True)
 
 
 def _sub_reasons_frame(outcome, model_name: str) -> pd.DataFrame:
@@ -115,74 +153,85 @@ def _sub_reasons_frame(outcome, model_name: str) -> pd.DataFrame:
 
 
 def _write(con, assignments: pd.DataFrame, reasons: pd.DataFrame, sub_reasons: pd.DataFrame,
-           model_name: str) -> None:
+           themes: pd.DataFrame, model_name: str) -> None:
+    theme_of = dict(zip(reasons["reason_id"], reasons["theme_id"]))
     contact_reasons = assignments[["contact_id", "reason_id", "probability", "how",
                                    "sub_reason_id"]].copy()
     contact_reasons["probability"] = contact_reasons["probability"].astype(float).round(6)
     for column in ("reason_id", "sub_reason_id"):      # pandas may have turned None into NaN
         contact_reasons[column] = [v if isinstance(v, str) else None
                                    for v in contact_reasons[column]]
+    contact_reasons["theme_id"] = [theme_of.get(r) for r in contact_reasons["reason_id"]]
     contact_reasons["model_name"] = model_name
+    frames = {"reasons_frame": reasons, "contact_reasons_frame": contact_reasons,
+              "sub_reasons_frame": sub_reasons, "themes_frame": themes}
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM contact_reasons")
-        con.execute("DELETE FROM sub_reasons")
-        con.execute("DELETE FROM reasons")
-        con.register("reasons_frame", reasons)
+        for table in ("contact_reasons", "sub_reasons", "reasons", "themes"):
+            con.execute(f"DELETE FROM {table}")
+        for name, frame in frames.items():
+            con.register(name, frame)
         con.execute("INSERT INTO reasons (reason_id, model_name, model_version, language, label, "
-                    "description, keywords, examples, size, default_category, owner) "
-                    "SELECT reason_id, model_name, model_version, language, "
-                    "label, description, keywords::JSON, examples::JSON, size, "
-                    "default_category, owner FROM reasons_frame")
-        con.register("contact_reasons_frame", contact_reasons)
+                    "description, keywords, examples, size, default_category, owner, theme_id) "
+                    "SELECT reason_id, model_name, model_version, language, label, description, "
+                    "keywords::JSON, examples::JSON, size, default_category, owner, theme_id "
+                    "FROM reasons_frame")
         con.execute("INSERT INTO contact_reasons (contact_id, reason_id, probability, how, "
-                    "model_name, sub_reason_id) SELECT contact_id, reason_id, probability, how, "
-                    "model_name, sub_reason_id FROM contact_reasons_frame")
-        con.register("sub_reasons_frame", sub_reasons)
+                    "model_name, sub_reason_id, theme_id) SELECT contact_id, reason_id, "
+                    "probability, how, model_name, sub_reason_id, theme_id "
+                    "FROM contact_reasons_frame")
         con.execute("INSERT INTO sub_reasons SELECT * FROM sub_reasons_frame")
+        con.execute("INSERT INTO themes SELECT theme_id, model_name, model_version, label, size "
+                    "FROM themes_frame")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     finally:
-        con.unregister("reasons_frame")
-        con.unregister("contact_reasons_frame")
-        con.unregister("sub_reasons_frame")
+        for name in frames:
+            con.unregister(name)
 
 
-def _summary(outcome, reasons: pd.DataFrame, frame: pd.DataFrame, left_out: int, apply: bool,
-             seconds: float, folder: Path) -> Summary:
+def _share(part: int, total: int) -> str:
+    """Dutch percentage: 36,7%."""
+    return f"{100 * part / max(1, total):.1f}%".replace(".", ",")
+
+
+def _summary(outcome, reasons: pd.DataFrame, themes: pd.DataFrame, assignments: pd.DataFrame,
+             questions: pd.DataFrame, apply: bool, seconds: float, folder: Path) -> Summary:
+    """Themes by size, each followed by its reasons (indented) by size."""
     from pipeline.reasons import core
 
     title = "Contactredenen toegepast (zonder hertrainen)" if apply else "Contactredenen"
-    summary = Summary(title=title, columns=["reden", "taal", "label", "contacten", "aandeel"])
-    total = len(frame)
-    for row in reasons.sort_values(["size", "reason_id"], ascending=[False, True]).itertuples():
-        summary.rows.append([row.reason_id, row.language, row.label, int(row.size),
-                             f"{row.size / total:.1%}"])
-    assignments = outcome.assignments
-    unassigned = int(assignments["reason_id"].isna().sum())
-    summary.rows.append(["-", "-", core.OTHER, unassigned, f"{unassigned / total:.1%}"])
+    summary = Summary(title=title, columns=["thema / reden", "taal", "label", "contacten",
+                                            "aandeel"])
+    total = len(assignments)
+    for theme in themes.sort_values(["size", "theme_id"], ascending=[False, True]).itertuples():
+        summary.rows.append([theme.theme_id, "", theme.label.upper(), int(theme.size),
+                             _share(theme.size, total)])
+        own = reasons[reasons["theme_id"] == theme.theme_id]
+        for row in own.sort_values(["size", "reason_id"], ascending=[False, True]).itertuples():
+            summary.rows.append([f"  {row.reason_id}", row.language, f"  {row.label}",
+                                 int(row.size), _share(row.size, total)])
     how = assignments["how"].value_counts()
     summary.notes.append(", ".join(f"{k}: {int(how.get(k, 0))}" for k in HOW if how.get(k, 0)))
     summary.notes.extend(outcome.notes)
-    other = assignments[~assignments["language"].isin(core.MODEL_LANGUAGES)]
-    if len(other):
-        by_language = other["language"].value_counts()
-        summary.notes.append("andere talen, niet toegewezen: " + ", ".join(
-            f"{lang} {n}" for lang, n in by_language.items()))
-    if left_out:
-        summary.notes.append(f"{left_out} contacten zonder vraag of automatisch antwoord: "
-                             "overgeslagen")
+    mapped = assignments[assignments["how"] == "mapped"]
+    if len(mapped):
+        summary.notes.append(f"ingedeeld bij een reden van de hoofdtaal ({outcome.main}) via de "
+                             "meertalige vergelijking: " + ", ".join(
+                                 f"{lang} {n}" for lang, n in
+                                 mapped["language"].value_counts().items()))
     summary.notes.append(f"model: {folder} (taxonomy.yaml bewerkbaar); {total} contacten in "
                          f"{seconds:.1f} s")
     summary.warnings.extend(outcome.warnings)
     if apply and outcome.drift is not None and len(outcome.drift):
         drift = outcome.drift
-        terms = core.drift_terms(drift, frame)
+        terms = core.drift_terms(drift, questions)
         summary.warnings.append(
-            f"{len(drift)} contacten ({len(drift) / total:.1%}) passen bij geen bestaande reden: "
-            f"kandidaten voor nieuwe redenen; opvallende woorden: {', '.join(terms) or '-'}")
+            f"{len(drift)} contacten ({_share(len(drift), total)}) passen slecht bij de "
+            f"bestaande redenen (wel ingedeeld bij de dichtstbijzijnde): kandidaten voor "
+            f"nieuwe redenen; opvallende woorden: {', '.join(terms) or '-'}")
         for text in drift["text"].head(5):
             summary.notes.append(f"  drift-voorbeeld: {' '.join(str(text).split())[:160]}")
     return summary

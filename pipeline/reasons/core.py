@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 
 from pipeline.atomic import write_text
-from pipeline.reasons import taxonomy as tax
+from pipeline.reasons import taxonomy as tax, themes
 from pipeline.reasons.model import (MIN_FIT_TEXTS, MIN_SMALL_FIT_TEXTS, OUTLIER, ReasonModel,
                                     damaged_model_file)
 from pipeline.reasons.representation import analyzer
 
 MODEL_LANGUAGES = ("nl", "en")
-OTHER = "overig / niet toegewezen"
+BANK_FILE = "bank.npz"
 
 
 @dataclass
@@ -36,6 +36,8 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     drift: pd.DataFrame | None = None
+    bank: themes.Bank | None = None     # typical questions of every reason, multilingual
+    main: str = "nl"                    # the language whose reasons the others map onto
 
 
 def model_version(frame: pd.DataFrame, params: dict, seeds: list[tax.Seed]) -> str:
@@ -71,8 +73,9 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
         part = frame.iloc[rows]
         if len(rows) < MIN_SMALL_FIT_TEXTS:
             outcome.warnings.append(
-                f"{language}: {len(rows)} contacten, te weinig om redenen te vinden "
-                f"(minimaal {MIN_SMALL_FIT_TEXTS}); ze blijven '{OTHER}'")
+                f"{language}: {len(rows)} contacten, te weinig om eigen redenen te vinden "
+                f"(minimaal {MIN_SMALL_FIT_TEXTS}); ze krijgen de best passende reden van een "
+                f"andere taal")
             continue
         lang_seeds = [s for s in seeds if s.language == language]
         model = ReasonModel(language=language, **params[language]).fit(
@@ -93,10 +96,11 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
             if reason_id is None or reason_id in ids.values():
                 reason_id = old.next_id(language, set(ids.values()) | set(new.by_id()))
             ids[cls] = reason_id
+            label = themes.sentence_case(info["label"])
             reason = tax.Reason(
-                id=reason_id, language=language, label=info["label"],
+                id=reason_id, language=language, label=label,
                 description=info["description"], keywords=info["keywords"], size=info["size"],
-                examples=info["examples"], auto_label=info["label"], seeded=seed is not None)
+                examples=info["examples"], auto_label=label, seeded=seed is not None)
             if seed is not None:
                 reason.label, reason.default_category, reason.owner = \
                     seed.label, seed.default_category, seed.owner
@@ -107,7 +111,8 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
         by_id = new.by_id()
         for sub, info in enumerate(model.sub_reasons_):
             by_id[ids[info["parent"]]].sub_reasons.append(
-                {"id": sub_ids[sub], "label": info["label"], "size": info["size"]})
+                {"id": sub_ids[sub], "label": themes.sentence_case(info["label"]),
+                 "size": info["size"]})
         out.loc[rows, "reason_id"] = _named(model.labels_, ids)
         out.loc[rows, "sub_reason_id"] = _named(model.sub_labels_, dict(enumerate(sub_ids)))
         out.loc[rows, "probability"] = model.probabilities_
@@ -115,8 +120,76 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
         outcome.models[language], outcome.ids[language] = model, ids
         outcome.notes.append(_model_note(language, model))
     _carry_merges(new, old)
+    _place_leftovers(frame, out, outcome)
+    if not outcome.models:
+        _resolve(out, new)
+        return outcome
+    central, central_subs = _central_texts(frame, outcome)
+    outcome.bank = themes.Bank.build(central, central_subs)
+    outcome.main = _main_language(frame, outcome)
+    _map_languages(frame, out, outcome, new)
     _resolve(out, new)
+    themes.build(new, old, out, central, outcome.bank.profiles(), outcome.main)
     return outcome
+
+
+def _central_texts(frame: pd.DataFrame, outcome: "Outcome"):
+    """Reason id -> its most typical questions (nearest its centre in its own model), and
+    reason id -> their sub-reason ids ('' where none)."""
+    texts_of, subs_of = {}, {}
+    for language, model in outcome.models.items():
+        texts = frame["text"].to_numpy()[frame["language"].to_numpy() == language]
+        ids = outcome.ids[language]
+        sub_ids = dict(enumerate(sub_reason_ids(model, ids)))
+        for cls, rows in model.central_.items():
+            texts_of[ids[cls]] = [str(texts[i]) for i in rows]
+            subs_of[ids[cls]] = [sub_ids.get(int(model.sub_labels_[i]), "") for i in rows]
+    return texts_of, subs_of
+
+
+def _main_language(frame: pd.DataFrame, outcome: "Outcome") -> str:
+    """The fitted language with the most contacts: its reasons and labels are the taxonomy's."""
+    counts = frame["language"].value_counts()
+    return max(outcome.models, key=lambda lang: (int(counts.get(lang, 0)), lang == "nl"))
+
+
+def _place_leftovers(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome") -> None:
+    """A question the fit left without a reason (max_outlier_share > 0) takes the reason its
+    neighbours vote for; it keeps how='outlier' (it fits none well)."""
+    for language, model in outcome.models.items():
+        rows = np.flatnonzero((frame["language"].to_numpy() == language)
+                              & out["reason_id"].isna().to_numpy())
+        if len(rows) == 0:
+            continue
+        labels, probs, subs, _ = model.assign(frame["text"].iloc[rows].tolist())
+        ids = outcome.ids[language]
+        out.loc[rows, "reason_id"] = _named(labels, ids)
+        out.loc[rows, "sub_reason_id"] = _named(subs, dict(enumerate(sub_reason_ids(model, ids))))
+        out.loc[rows, "probability"] = probs
+
+
+def _map_languages(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome",
+                   taxonomy: tax.Taxonomy) -> None:
+    """One taxonomy across languages (themes.py): a question in another language than the
+    main one takes the main language's reason that its nearest typical questions vote for
+    (how='mapped'), where the nearest is at least MAP_SIMILARITY similar; a language without
+    a model of its own always does."""
+    if outcome.bank is None:
+        return
+    main_ids = {r.id for r in taxonomy.reasons if r.language == outcome.main}
+    bank = outcome.bank.only(main_ids)
+    rows = np.flatnonzero(frame["language"].to_numpy() != outcome.main)
+    if len(rows) == 0 or len(bank.owners) == 0:
+        return
+    vectors = themes.embed(frame["text"].iloc[rows].tolist())
+    chosen, best, subs = bank.vote(vectors)
+    modelled = frame["language"].iloc[rows].isin(list(outcome.models)).to_numpy()
+    take = ~modelled | (best >= themes.MAP_SIMILARITY)
+    rows, best = rows[take], best[take]
+    out.loc[rows, "reason_id"] = [r for r, t in zip(chosen, take) if t]
+    out.loc[rows, "sub_reason_id"] = [s or None for s, t in zip(subs, take) if t]
+    out.loc[rows, "probability"] = np.clip(best, 0.0, 1.0)
+    out.loc[rows, "how"] = "mapped"
 
 
 def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
@@ -129,22 +202,24 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
         raise NotFittedError("no fitted reason model", path=str(folder),
                              hint="run `klantvraag reasons` without --apply first")
     out = _empty(frame)
-    outcome = Outcome(out, taxonomy)
+    outcome = Outcome(out, taxonomy, bank=themes.Bank.load(folder / BANK_FILE),
+                      main=_load_main(folder))
     for language, class_ids in ids.items():
         rows = np.flatnonzero(frame["language"].to_numpy() == language)
         if len(rows) == 0:
             continue
         model = ReasonModel.load(folder / language)
-        labels, probs, subs = model.transform_with_sub(frame["text"].iloc[rows].tolist())
+        labels, probs, subs, fits = model.assign(frame["text"].iloc[rows].tolist())
         out.loc[rows, "reason_id"] = _named(labels, class_ids)
         sub_ids = sub_reason_ids(model, class_ids)
         out.loc[rows, "sub_reason_id"] = _named(subs, dict(enumerate(sub_ids)))
         out.loc[rows, "probability"] = probs
-        out.loc[rows, "how"] = np.where(labels == OUTLIER, "outlier", "applied")
+        # placed in the nearest reason either way; 'outlier' marks the ones that fit none well
+        out.loc[rows, "how"] = np.where(fits, "applied", "outlier")
         outcome.models[language] = model
+    _map_languages(frame, out, outcome, taxonomy)
     _resolve(out, taxonomy)
-    fitted = set(ids)
-    misfit = out["how"].eq("outlier") & out["language"].isin(fitted)
+    misfit = out["how"].eq("outlier")
     outcome.drift = frame.loc[misfit.to_numpy(), ["contact_id", "language", "text", "lemmas"]]
     return outcome
 
@@ -194,7 +269,15 @@ def save(outcome: Outcome, folder: Path) -> None:
         if language not in ids:
             ids[language] = {str(c): i for c, i in previous[language].items()}
     write_text(folder / "ids.json", json.dumps(ids, indent=1))
+    if outcome.bank is not None:
+        outcome.bank.save(folder / BANK_FILE)
+        write_text(folder / "main_language.txt", outcome.main)
     tax.save(outcome.taxonomy, folder / "taxonomy.yaml")
+
+
+def _load_main(folder: Path) -> str:
+    file = folder / "main_language.txt"
+    return file.read_text("utf-8").strip() if file.exists() else "nl"
 
 
 def _load_ids(folder: Path, damaged_ok: bool = False) -> dict[str, dict[int, str]]:

@@ -40,7 +40,7 @@ import numpy as np
 
 from pipeline.atomic import atomic_path, write_text
 from pipeline.errors import NotFittedError
-from pipeline.reasons import merge, representation
+from pipeline.reasons import merge, representation, themes
 from pipeline.reasons.embed import make_embedder, needs_saving
 
 OUTLIER = -1
@@ -394,6 +394,20 @@ class ReasonModel:
             share[span] = votes[rows, own[span]] / votes.sum(axis=1)
         return np.where((labels == OUTLIER) | (classes[own] != labels), 0.0, share)
 
+    def assign(self, texts: Sequence[str]):
+        """Like :meth:`transform_with_sub`, but every text gets the reason its neighbours vote
+        for; the fourth array says which texts fit it (reach ``threshold_``; the rest are
+        drift: placed, but candidates for a new reason)."""
+        if not hasattr(self, "bank_") or not hasattr(self, "centroids_"):
+            raise NotFittedError("the reason model is not fitted or loaded",
+                                 hint="run `klantvraag reasons` without --apply first")
+        if not self.centroids_:
+            empty = np.full(len(texts), OUTLIER)
+            return empty, np.zeros(len(texts)), empty, np.zeros(len(texts), dtype=bool)
+        emb = self.embedder_.transform([t or "" for t in texts])
+        labels, probs, sims = self._vote(emb, threshold=-np.inf, with_similarity=True)
+        return labels, probs, self._nearest_sub(emb, labels), sims >= self.threshold_
+
     def transform(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Reason label per text (-1: fits none) and its probability; no refitting."""
         labels, probs, _ = self.transform_with_sub(texts)
@@ -415,8 +429,13 @@ class ReasonModel:
 
     def _describe(self, texts, lemmas, embeddings, labels) -> None:
         classes = sorted(self.centroids_)
+        # each reason's most typical questions (row numbers), nearest its centre: fit output
+        # only, for its label and for the multilingual profiles of themes.py
+        self.central_ = {cls: themes.central_members(embeddings, labels, self.centroids_[cls], cls)
+                         for cls in classes}
         words = representation.keywords(lemmas, labels, classes, self.language)
-        names = representation.labels(texts, labels, classes, self.language, fallback=words)
+        names = representation.labels(texts, labels, classes, self.language, fallback=words,
+                                      typical=self.central_)
         shown = representation.examples(texts, embeddings, labels, self.centroids_)
         self.reasons_ = []
         for cls in classes:

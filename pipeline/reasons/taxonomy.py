@@ -28,7 +28,10 @@ HEADER = """\
 # reason this one should be merged into). Edits survive the next `klantvraag reasons` run for
 # every reason it finds again; `klantvraag reasons --apply` uses them at once.
 # Do not change ids. keywords, size, examples, auto_label and sub_reasons (the groups a
-# reason is made of where more were found than max_reasons allows) are rewritten by each fit.
+# reason is made of where more were found than max_reasons allows) are rewritten by each fit,
+# and so is theme (the theme a reason belongs to).
+# themes: the level above the reasons, found by the fit; you may edit a theme's label, and it
+# survives the next fit for the theme that holds most of the same reasons.
 """
 _ID = re.compile(r"^[a-z]{2,8}-[A-Za-z0-9_]+$")
 
@@ -48,6 +51,16 @@ class Reason:
     auto_label: str = ""
     seeded: bool = False
     sub_reasons: list[dict] = field(default_factory=list)   # {id, label, size}; fit output
+    theme: str | None = None                                 # theme id; fit output
+
+
+@dataclass
+class Theme:
+    id: str                 # 'T01', 'T02', ... by size within the model
+    label: str
+    auto_label: str = ""
+    size: int = 0
+    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -55,6 +68,7 @@ class Taxonomy:
     model_name: str
     model_version: str = ""
     reasons: list[Reason] = field(default_factory=list)
+    themes: list[Theme] = field(default_factory=list)
 
     def by_id(self) -> dict[str, Reason]:
         return {r.id: r for r in self.reasons}
@@ -122,12 +136,32 @@ def load(path: Path, model_name: str) -> Taxonomy:
             raise ResourceError(f"merged_into {reason.merged_into!r} is not a reason id",
                                 path=str(path), where=f"reason {reason.id}")
     return Taxonomy(data.get("model_name", model_name), str(data.get("model_version", "")),
-                    reasons)
+                    reasons, _load_themes(data.get("themes") or [], path))
+
+
+def _load_themes(items: Any, path: Path) -> list[Theme]:
+    if not isinstance(items, list):
+        raise ResourceError("'themes' must be a list", path=str(path))
+    themes, ids = [], set()
+    for index, item in enumerate(items):
+        where = f"themes[{index}]"
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or \
+                item["id"] in ids:
+            raise ResourceError("each theme needs a unique id", path=str(path), where=where,
+                                hint="leave theme ids as the fit wrote them ('T01')")
+        ids.add(item["id"])
+        if not isinstance(item.get("label"), str) or not item["label"].strip():
+            raise ResourceError("a theme needs a non-empty label", path=str(path),
+                                where=f"theme {item['id']}")
+        known = {k: item[k] for k in Theme.__dataclass_fields__ if k in item}
+        themes.append(Theme(**known))
+    return themes
 
 
 def save(taxonomy: Taxonomy, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {"model_name": taxonomy.model_name, "model_version": taxonomy.model_version,
+            "themes": [asdict(t) for t in taxonomy.themes],
             "reasons": [asdict(r) for r in taxonomy.reasons]}
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
     write_text(path, HEADER + text)

@@ -43,17 +43,18 @@ def test_small_group_is_below_the_bertopic_minimum(small_english):
 def test_small_english_group_gets_reasons_that_follow_the_truth(small_english):
     frame, summary, assigned, _, _ = small_english
     english = frame[frame["language"] == "en"].merge(assigned, on="contact_id")
-    assert english["reason_id"].notna().mean() >= 0.9
-    assert english["reason_id"].dropna().str.startswith("en-").all()
+    assert english["reason_id"].notna().all()
+    # an English reason may count under the Dutch reason it is the same as (same_as)
     assert english["reason_id"].nunique() >= 3
     assert adjusted_rand_score(english["truth"], english["reason_id"].fillna("-")) > 0.5
     assert any("agglomeratieve clustering" in note for note in summary.notes)
 
 
-def test_tiny_group_stays_unassigned_with_a_warning(small_english):
-    frame, summary, assigned, _, _ = small_english
-    german = assigned[assigned["contact_id"].str.startswith("g")]
-    assert german["reason_id"].isna().all()
+def test_tiny_group_takes_the_nearest_reason_of_another_language(small_english):
+    frame, summary, assigned, _, applied = small_english
+    for result in (assigned, applied):
+        german = result[result["contact_id"].str.startswith("g")]
+        assert german["reason_id"].notna().all() and set(german["how"]) == {"mapped"}
 
 
 def test_small_model_applies_without_refit(small_english):
