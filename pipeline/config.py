@@ -52,6 +52,29 @@ class ReasonsConfig:
 class TaggingConfig:
     repeat_window_days: int = 7
     extra_rule_files: list[str] = field(default_factory=list)
+    unsure_below: float = 0.6
+    label_count: int = 50
+
+
+@dataclass
+class PartyConfig:
+    """One named partner of the organisation ([[organisatie.partijen]])."""
+    naam: str
+    type: str                      # carrier | installer | store | supplier | payment | backoffice
+    aliassen: list[str] = field(default_factory=list)
+
+
+@dataclass
+class OrganisationConfig:
+    """The organisation's own world ([organisatie]): its names, its departments (internal parties,
+    type backoffice) and its named partners. The tagger matches all of them in the text."""
+    naam: str = ""
+    aliassen: list[str] = field(default_factory=list)
+    afdelingen: list[str] = field(default_factory=list)
+    partijen: list[PartyConfig] = field(default_factory=list)
+
+    def own_names(self) -> list[str]:
+        return [n for n in [self.naam, *self.aliassen] if n.strip()]
 
 
 @dataclass
@@ -70,6 +93,7 @@ class Config:
     reasons: ReasonsConfig = field(default_factory=ReasonsConfig)
     tagging: TaggingConfig = field(default_factory=TaggingConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    organisatie: OrganisationConfig = field(default_factory=OrganisationConfig)
     models_dir: str = "models"
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,5 +144,42 @@ def _merge(config: Config, data: dict[str, Any], origin: str) -> Config:
                 raise ConfigError(
                     f"[{key}] {name} must be {expected.__name__}, got {type(item).__name__}",
                     path=origin)
+            if key == "organisatie" and name == "partijen":
+                item = _parties(item, origin)
+            elif key == "organisatie" and isinstance(item, list) and not all(
+                    isinstance(v, str) for v in item):
+                raise ConfigError(f"[organisatie] {name} must be a list of names", path=origin)
             setattr(current, name, item)
     return config
+
+
+_PARTY_KEYS = {"naam", "type", "aliassen"}
+
+
+def _parties(items: list, origin: str) -> list[PartyConfig]:
+    """[[organisatie.partijen]] tables, each type written as one of ours or a documented alias
+    (pipeline/resources/tagging/party_types.yaml: 'network operator' -> supplier, ...)."""
+    from pipeline.tagging.party_types import canonical_type, known_types
+
+    parties = []
+    for number, item in enumerate(items, start=1):
+        where = f"[[organisatie.partijen]] nr. {number}"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where} must be a table with naam, type and aliassen", path=origin)
+        unknown = set(item) - _PARTY_KEYS
+        if unknown:
+            raise ConfigError(f"unknown key(s) {sorted(unknown)} in {where}", path=origin,
+                              hint=f"valid keys: {', '.join(sorted(_PARTY_KEYS))}")
+        name = item.get("naam")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{where} has no naam", path=origin,
+                              hint='write naam = "..." (the name the report shows)')
+        kind = canonical_type(str(item.get("type", "")))
+        if kind is None:
+            raise ConfigError(f"{where} ({name}): type {item.get('type')!r} is unknown",
+                              path=origin, hint=f"valid types: {known_types()}")
+        aliases = item.get("aliassen", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise ConfigError(f"{where} ({name}): aliassen must be a list of names", path=origin)
+        parties.append(PartyConfig(name.strip(), kind, [a.strip() for a in aliases if a.strip()]))
+    return parties

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from collections import Counter
@@ -10,11 +11,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
+from pipeline.config import OrganisationConfig
 from pipeline.progress import track
 from pipeline.tagging import avoidable, repeat, symptoms, third_party
 from pipeline.tagging.avoidable import Signal
 from pipeline.tagging.learned import DEFAULT_MODEL, TextModel
 from pipeline.tagging.matcher import Hit, PhraseMatcher
+from pipeline.tagging.organisation import OrganisationFilter, rules as organisation_rules
 from pipeline.tagging.rules import RuleSet, load_rules
 
 
@@ -55,13 +58,19 @@ class Tagger:
 
     def __init__(self, ruleset: RuleSet | None = None, repeat_window_days: float = 7.0,
                  batch_size: int = 512, workers: int | None = None,
-                 text_model: TextModel | str | Path | None = "default") -> None:
+                 text_model: TextModel | str | Path | None = "default",
+                 organisation: OrganisationConfig | None = None) -> None:
         if isinstance(text_model, str) and text_model == "default":
             text_model = TextModel.load(DEFAULT_MODEL) if DEFAULT_MODEL.exists() else None
         elif isinstance(text_model, (str, Path)):
             text_model = TextModel.load(text_model)
         self.text_model = text_model
         self.ruleset = ruleset or load_rules()
+        self.organisation = organisation or OrganisationConfig()
+        own = organisation_rules(self.organisation)
+        if own:     # a copy: the package's rule set may be shared by other taggers
+            self.ruleset = dataclasses.replace(self.ruleset, rules=self.ruleset.rules + own,
+                                               files=self.ruleset.files + ["[organisatie]"])
         self.repeat_window_days = repeat_window_days
         self.batch_size = batch_size
         # Processes for matching large batches; None: one per core (small batches stay serial).
@@ -69,6 +78,7 @@ class Tagger:
         self.matcher = PhraseMatcher(self.ruleset)
         self.rules = self.ruleset.by_id()
         self.weights = self.ruleset.weights
+        self.org_filter = OrganisationFilter(self.organisation, self.rules)
 
     # -- matching ----------------------------------------------------------------------------
     def hits(self, contacts: list[ContactInput]) -> list[dict[str, list[Hit]]]:
@@ -80,7 +90,7 @@ class Tagger:
                     owners.append((i, source))
         result: list[dict[str, list[Hit]]] = [{} for _ in contacts]
         for (i, source), hits in zip(owners, self._match_texts(texts)):
-            result[i][source] = hits
+            result[i][source] = self.org_filter(hits)
         return result
 
     def _match_texts(self, texts: list[str]) -> Iterator[list[Hit]]:

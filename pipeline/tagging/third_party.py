@@ -65,6 +65,8 @@ def find(hits_by_source: dict[str, list[Hit]], rules: dict[str, Rule],
                 mentions.append(Mention(rule.id, rule.label, _party_name(rule, hit), hit.span,
                                         source, rule.topic, hit.means))
         per_source_parties[source] = parties
+    # The heavier party first, so that a configured partner names the type before a generic word.
+    mentions.sort(key=lambda m: -rules[m.rule_id].weight)
 
     for source, hits in hits_by_source.items():
         factor = float(factors.get(source, 1.0))
