@@ -14,6 +14,7 @@ from typing import Iterator
 from pipeline.config import OrganisationConfig
 from pipeline.progress import track
 from pipeline.tagging import avoidable, repeat, symptoms, third_party
+from pipeline.tagging import confidence as conf
 from pipeline.tagging.avoidable import Signal
 from pipeline.tagging.learned import DEFAULT_MODEL, TextModel
 from pipeline.tagging.matcher import Hit, PhraseMatcher
@@ -47,6 +48,12 @@ class TagResult:
     evidence: list[dict]
     third_parties: list[third_party.ThirdPartyTag] = field(default_factory=list)
     symptoms: list[symptoms.Symptom] = field(default_factory=list)
+    # Calibrated (pipeline/tagging/confidence.py); 'onzeker' below the tagger's unsure_below.
+    third_party_confidence: float = 0.0
+    avoidable_unsure: bool = False
+    third_party_unsure: bool = False
+    calibration_features: tuple = ((), ())     # (avoidable, third party): what was calibrated
+    decided_by: str = "tagger"                  # tagger | analyst (pipeline/tagging/analyst.py)
 
 
 class Tagger:
@@ -59,7 +66,8 @@ class Tagger:
     def __init__(self, ruleset: RuleSet | None = None, repeat_window_days: float = 7.0,
                  batch_size: int = 512, workers: int | None = None,
                  text_model: TextModel | str | Path | None = "default",
-                 organisation: OrganisationConfig | None = None) -> None:
+                 organisation: OrganisationConfig | None = None,
+                 unsure_below: float = 0.6) -> None:
         if isinstance(text_model, str) and text_model == "default":
             text_model = TextModel.load(DEFAULT_MODEL) if DEFAULT_MODEL.exists() else None
         elif isinstance(text_model, (str, Path)):
@@ -72,6 +80,7 @@ class Tagger:
             self.ruleset = dataclasses.replace(self.ruleset, rules=self.ruleset.rules + own,
                                                files=self.ruleset.files + ["[organisatie]"])
         self.repeat_window_days = repeat_window_days
+        self.unsure_below = unsure_below
         self.batch_size = batch_size
         # Processes for matching large batches; None: one per core (small batches stay serial).
         self.workers = workers
@@ -167,9 +176,25 @@ class Tagger:
                 evidence.insert(0, {"rule": "fallback", "source": "none", "span": "",
                                     "weight": 0.0, "category": category, "note": note})
             rep = repeats.get(contact.contact_id)
+            a_probs, t_probs = _row(model, "avoidable", i), _row(model, "third_party", i)
+            a_features = conf.avoidable_features(
+                confidence, a_probs, category, rule_signals,
+                rep is not None or bool(found))
+            t_type = main.third_party_type if main else None
+            t_features = conf.third_party_features(
+                main.confidence if main else 0.0, t_probs, t_type,
+                bool(main and main.kind == "cause" and main.rule_id != "model"),
+                bool(main and main.party))
+            calibration = getattr(self.text_model, "calibration_", None) or {}
+            a_conf = conf.apply_platt(calibration.get("avoidable"), a_features, confidence)
+            t_raw = main.confidence if main else (t_probs or {}).get("none", 0.5)
+            t_conf = conf.apply_platt(calibration.get("third_party"), t_features, t_raw)
             results.append(TagResult(
                 contact_id=contact.contact_id, avoidable_category=category,
-                confidence=confidence,
+                confidence=a_conf, third_party_confidence=t_conf,
+                avoidable_unsure=a_conf < self.unsure_below,
+                third_party_unsure=t_conf < self.unsure_below,
+                calibration_features=(tuple(a_features), tuple(t_features)),
                 third_party_type=main.third_party_type if main else None,
                 party=main.party if main else None,
                 is_repeat=rep is not None, repeat_of=rep.repeat_of if rep else None,
@@ -314,6 +339,13 @@ class Tagger:
             if n >= int(cfg.get("min_contacts", 5)) and count / n >= float(cfg.get("min_share", 0.6)):
                 learned[reason_id] = (category, n, count / n)
         return learned
+
+
+def _row(model: dict | None, head: str, i: int) -> dict[str, float] | None:
+    if model is None:
+        return None
+    classes, probabilities = model[head]
+    return {label: float(p) for label, p in zip(classes, probabilities[i])}
 
 
 def _unique_mentions(mentions: list[third_party.Mention]) -> list[third_party.Mention]:
