@@ -101,6 +101,8 @@ def write_sheet(path: str | Path, rows: list[dict]) -> Path:
 
 def read_sheet(path: str | Path) -> tuple[list[Label], list[str]]:
     """The filled-in rows as labels, and one problem line per row that was skipped."""
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -110,7 +112,7 @@ def read_sheet(path: str | Path) -> tuple[list[Label], list[str]]:
                              hint="give the .xlsx that `klantvraag label` wrote")
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
         raise InputFileError(f"not a readable .xlsx file: {exc}", path=str(path),
                              hint="save it from Excel as .xlsx (Excel-werkmap)") from exc
     if SHEET not in book.sheetnames:

@@ -167,6 +167,9 @@ class TextModel:
                   "params": np.array([repr(self._params())])}
         for name, values in getattr(self, "calibration_", {}).items():
             arrays[f"calibration_{name}"] = np.asarray(values, dtype=np.float64)
+        if getattr(self, "combiner_", None) is not None:
+            for name, values in self.combiner_.arrays().items():
+                arrays[f"combiner_{name}"] = values
         for head in _HEADS:
             arrays[f"{head}_classes"] = np.array(getattr(self, f"{head}_classes_"))
             arrays[f"{head}_coef"] = getattr(self, f"{head}_coef_")
@@ -194,6 +197,13 @@ class TextModel:
             # Platt scaling of the tagger's confidence (pipeline/tagging/confidence.py), when fitted.
             model.calibration_ = {k[len("calibration_"):]: data[k] for k in data.files
                                   if k.startswith("calibration_")}
+            # The learned combination of rules and model (pipeline/tagging/combiner.py).
+            model.combiner_ = None
+            if "combiner_coef" in data.files:
+                from pipeline.tagging.combiner import Combiner
+                model.combiner_ = Combiner.from_arrays(
+                    {k[len("combiner_"):]: data[k] for k in data.files
+                     if k.startswith("combiner_")})
         except (OSError, KeyError, ValueError, SyntaxError, TypeError) as exc:
             raise ResourceError(f"cannot read the tagging text model: {exc}", path=str(path),
                                 hint="retrain it with bench/train_tagging_model.py") from exc

@@ -14,6 +14,7 @@ from typing import Iterator
 from pipeline.config import OrganisationConfig
 from pipeline.progress import track
 from pipeline.tagging import avoidable, repeat, symptoms, third_party
+from pipeline.tagging import combiner as combiner_mod
 from pipeline.tagging import confidence as conf
 from pipeline.tagging.avoidable import Signal
 from pipeline.tagging.learned import DEFAULT_MODEL, TextModel
@@ -53,6 +54,7 @@ class TagResult:
     avoidable_unsure: bool = False
     third_party_unsure: bool = False
     calibration_features: tuple = ((), ())     # (avoidable, third party): what was calibrated
+    combiner_row: tuple = ((), set())           # what pipeline/tagging/combiner.py reads
     decided_by: str = "tagger"                  # tagger | analyst (pipeline/tagging/analyst.py)
 
 
@@ -139,20 +141,40 @@ class Tagger:
         prior = self._prior(phrase)
         model = self._model_probabilities(contacts)
 
-        results = []
-        for i, (contact, signals, (tags, mentions), found) in enumerate(
-                zip(contacts, phrase, parties, found_symptoms)):
+        # First every contact's rule signals, so that the learned combiner runs once per batch.
+        base, mains = [], []
+        for contact, signals, (tags, _), found in zip(contacts, phrase, parties, found_symptoms):
             signals = list(signals)
             signals += self._repeat_signal(repeats.get(contact.contact_id))
             signals += self._reason_signal(contact, learned)
             signals += self._symptom_signals(found)
             main = third_party.main_tag(tags)
             signals += self._third_party_signal(main)
+            base.append(signals)
+            mains.append(main)
+        defer = set(self.weights.get("learned", {}).get("defer_to", ()))
+        a_rows = [_row(model, "avoidable", i) for i in range(len(contacts))]
+        combined = [combiner_mod.raw_features(s, p) for s, p in zip(base, a_rows)]
+        combiner = getattr(self.text_model, "combiner_", None)
+        if combiner is None or model is None or not contacts:
+            combiner = None
+            learned_p = None
+        else:
+            learned_p = combiner.predict_proba(combined)
+
+        results = []
+        for i, (contact, signals, (tags, mentions), found) in enumerate(
+                zip(contacts, base, parties, found_symptoms)):
+            main = mains[i]
             rule_signals = bool(signals)
-            defer = set(self.weights.get("learned", {}).get("defer_to", ()))
-            if model is not None and not any(s.rule in defer for s in signals):
-                signals += self._model_signals(model["avoidable"], i)
+            deferred = any(s.rule in defer for s in signals)
+            if model is not None and not deferred:
+                signals = signals + self._model_signals(model["avoidable"], i)
             category, confidence = avoidable.decide(signals, self.weights)
+            if learned_p is not None and not deferred:
+                best = int(learned_p[i].argmax())
+                category = combiner.classes_[best]
+                confidence = round(float(learned_p[i][best]), 3)
             if model is not None and not any(t.kind == "cause" for t in tags):
                 tags = tags + self._late_third_party(category, signals, model["third_party"], i,
                                                      mentions, bool(tags), all_hits[i])
@@ -160,6 +182,10 @@ class Tagger:
             if not signals and prior:
                 category = prior[0]
             evidence = avoidable.evidence(signals, category)
+            if learned_p is not None and not deferred:
+                evidence.insert(0, {"rule": "combiner", "source": "model", "span": "",
+                                    "weight": confidence, "category": category,
+                                    "note": "geleerde weging van regels en tekstmodel"})
             evidence += [{"rule": t.rule_id, "source": t.source, "span": t.span,
                           "weight": round(t.score, 3), "third_party_type": t.third_party_type,
                           "party": t.party, "kind": t.kind} for t in tags]
@@ -176,9 +202,9 @@ class Tagger:
                 evidence.insert(0, {"rule": "fallback", "source": "none", "span": "",
                                     "weight": 0.0, "category": category, "note": note})
             rep = repeats.get(contact.contact_id)
-            a_probs, t_probs = _row(model, "avoidable", i), _row(model, "third_party", i)
+            t_probs = _row(model, "third_party", i)
             a_features = conf.avoidable_features(
-                confidence, a_probs, category, rule_signals,
+                confidence, a_rows[i], category, rule_signals,
                 rep is not None or bool(found))
             t_type = main.third_party_type if main else None
             t_features = conf.third_party_features(
@@ -195,6 +221,7 @@ class Tagger:
                 avoidable_unsure=a_conf < self.unsure_below,
                 third_party_unsure=t_conf < self.unsure_below,
                 calibration_features=(tuple(a_features), tuple(t_features)),
+                combiner_row=combined[i],
                 third_party_type=main.third_party_type if main else None,
                 party=main.party if main else None,
                 is_repeat=rep is not None, repeat_of=rep.repeat_of if rep else None,

@@ -14,10 +14,13 @@ import gzip
 import json
 from dataclasses import dataclass
 
+import numpy as np
+
 from pipeline.config import OrganisationConfig
 from pipeline.tagging import confidence as conf
+from pipeline.tagging.combiner import Combiner
 from pipeline.tagging.learned import TextModel
-from pipeline.tagging.rules import package_dir
+from pipeline.tagging.rules import CATEGORIES, package_dir
 from pipeline.tagging.tagger import ContactInput, Tagger, model_text
 
 TRAINING_SET = "training_set.jsonl.gz"
@@ -71,21 +74,24 @@ def fit_model(examples: list[Example], **params) -> TextModel:
 
 
 def fit(examples: list[Example], *, calibrate: bool = True, folds: int = 3,
-        organisation: OrganisationConfig | None = None, ruleset=None) -> TextModel:
-    """The text model on all examples, with ``calibration_`` from held-out folds."""
+        organisation: OrganisationConfig | None = None, ruleset=None,
+        combine: bool = True) -> TextModel:
+    """The text model on all examples; with ``calibrate`` also the learned combiner of rules and
+    model (``combine``) and the calibration, both from held-out folds."""
     model = fit_model(examples)
     if calibrate:
-        model.calibration_ = calibration(examples, folds=folds, organisation=organisation,
-                                         ruleset=ruleset)
+        held = held_out(examples, folds=folds, organisation=organisation, ruleset=ruleset)
+        model.combiner_ = fit_combiner(held) if combine else None
+        model.calibration_ = calibration(held, model.combiner_)
     return model
 
 
-def calibration(examples: list[Example], *, folds: int = 3,
-                organisation: OrganisationConfig | None = None, ruleset=None) -> dict:
-    """Platt coefficients per head from the tagger's results on held-out folds."""
+def held_out(examples: list[Example], *, folds: int = 3,
+             organisation: OrganisationConfig | None = None, ruleset=None) -> list[tuple]:
+    """(example, tag result) for every real example, tagged by a model that did not see it."""
     real = [i for i, e in enumerate(examples) if e.contact is not None]
     generated = [i for i, e in enumerate(examples) if e.contact is None]
-    features = {"avoidable": ([], []), "third_party": ([], [])}
+    out = []
     for k in range(folds):
         held = set(real[k::folds])
         train = [examples[i] for i in real if i not in held]
@@ -93,13 +99,49 @@ def calibration(examples: list[Example], *, folds: int = 3,
         tagger = Tagger(ruleset, text_model=fit_model(train), organisation=organisation,
                         workers=1)
         fold = [examples[i] for i in sorted(held)]
-        for example, result in zip(fold, tagger.tag([e.contact for e in fold])):
-            a_features, t_features = result.calibration_features
-            if example.avoidable is not None:
-                features["avoidable"][0].append(list(a_features))
-                features["avoidable"][1].append(result.avoidable_category == example.avoidable)
-            if example.third_party is not None:
-                features["third_party"][0].append(list(t_features))
-                features["third_party"][1].append(
-                    (result.third_party_type or "none") == example.third_party)
+        out += list(zip(fold, tagger.tag([e.contact for e in fold])))
+    return out
+
+
+def fit_combiner(held: list[tuple]) -> Combiner | None:
+    rows = [(e, r) for e, r in held if e.avoidable is not None]
+    if len({e.avoidable for e, _ in rows}) < 2:
+        return None
+    return Combiner().fit([r.combiner_row for _, r in rows], [e.avoidable for e, _ in rows],
+                          sample_weight=[e.weight for e, _ in rows])
+
+
+def calibration(held: list[tuple], combiner: Combiner | None = None, folds: int = 5) -> dict:
+    """Platt coefficients per head. With a combiner, its own out-of-fold answers are calibrated
+    (the folds' tagger did not have it yet)."""
+    features = {"avoidable": ([], []), "third_party": ([], [])}
+    rows = [(e, r) for e, r in held if e.avoidable is not None]
+    if combiner is not None and rows:
+        for k in range(folds):
+            train = [x for j, x in enumerate(rows) if j % folds != k]
+            test = [x for j, x in enumerate(rows) if j % folds == k]
+            if not test or len({e.avoidable for e, _ in train}) < 2:
+                continue
+            part = Combiner().fit([r.combiner_row for _, r in train],
+                                  [e.avoidable for e, _ in train],
+                                  sample_weight=[e.weight for e, _ in train])
+            for (example, result), p in zip(test, part.predict_proba(
+                    [r.combiner_row for _, r in test])):
+                best = int(p.argmax())
+                category = part.classes_[best]
+                dense = result.combiner_row[0]
+                probs = {c: float(np.exp(v)) - 1e-3 for c, v in zip(CATEGORIES, dense[4:8])}
+                _, _, _, rule_signal, process = result.calibration_features[0]
+                features["avoidable"][0].append(conf.avoidable_features(
+                    float(p[best]), probs, category, bool(rule_signal), bool(process)))
+                features["avoidable"][1].append(category == example.avoidable)
+    else:
+        for example, result in rows:
+            features["avoidable"][0].append(list(result.calibration_features[0]))
+            features["avoidable"][1].append(result.avoidable_category == example.avoidable)
+    for example, result in held:
+        if example.third_party is not None:
+            features["third_party"][0].append(list(result.calibration_features[1]))
+            features["third_party"][1].append(
+                (result.third_party_type or "none") == example.third_party)
     return {head: conf.fit_platt(x, y) for head, (x, y) in features.items() if x}
