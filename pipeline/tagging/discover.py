@@ -40,14 +40,28 @@ def cues() -> dict:
                       "pipeline/resources/tagging/discover.yaml")
 
 
+@lru_cache(maxsize=1)
+def _first_names() -> frozenset[str]:
+    """Person first names (pipeline/resources/nlp/names.yaml): an agent's or customer's name is
+    not a party."""
+    from pipeline.nlp import rules as nlp_rules
+    return frozenset(nlp_rules.word_list("names.yaml", "first_names"))
+
+
 def _is_name(name: str) -> bool:
     words = name.split()
-    if not words or words[0] in set(cues()["not_names"]):
+    if not words or words[0] in set(cues()["not_names"]) or words[0] in _first_names():
         return False
     if len(words) > 1 or len(name) < 2:
         return len(name) >= 2
     odd_case = name.isupper() or any(c.isupper() for c in name[1:])
-    return odd_case or not is_dutch_word(name.lower())
+    return odd_case or not (is_dutch_word(name.lower()) or name.lower() in _stop_words())
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.nl.stop_words import STOP_WORDS
+    return frozenset(STOP_WORDS)
 
 
 class Finder:
@@ -65,6 +79,7 @@ class Finder:
         self.departments: Counter = Counter()
         self.own_names: Counter = Counter()
         self.domains: Counter = Counter()
+        self.lower_words: Counter = Counter()     # words written in lower case anywhere
 
     def add(self, text: str, role: str) -> None:
         for domain in _DOMAIN.findall(text or ""):
@@ -74,11 +89,8 @@ class Finder:
 
     def _sentence(self, sentence: str, role: str) -> None:
         lower = sentence.lower()
-        words = set(re.findall(r"[\w-]+", lower))
-        kinds = [self.types[w] for w in words if w in self.types]
-        kinds += [kind for word, kind in self.types.items()
-                  if " " not in word and len(word) > 4 and any(
-                      w.endswith(word) and w != word for w in words)]
+        for word in re.findall(r"\b[a-z][\w-]*", sentence):
+            self.lower_words[word] += 1
         failure = any((f" {w} " in f" {lower} ") for w in self.cause)
         starts = {m.start() for m in re.finditer(r"(?:^|[.!?]\s+)\S", sentence)}
         for match in _NAME.finditer(sentence):
@@ -92,7 +104,9 @@ class Finder:
                 continue
             self.counts[name] += 1
             self.at_cause[name] += failure
-            for kind in kinds:
+            # Type words within a few words of the name ("de monteur van Glasnet").
+            around = sentence[max(0, match.start() - 40):match.end() + 40].lower()
+            for kind in self._kinds(set(re.findall(r"[\w-]+", around))):
                 self.kind_votes[name][kind] += 1
         if role != "agent":
             return
@@ -109,11 +123,21 @@ class Finder:
                 if match:
                     self.own_names[match.group(0).strip()] += 1
 
+    def _kinds(self, words: set[str]) -> list[str]:
+        kinds = [self.types[w] for w in words if w in self.types]
+        return kinds + [kind for word, kind in self.types.items()
+                        if " " not in word and len(word) > 4
+                        and any(w.endswith(word) and w != word for w in words)]
+
     def parties(self, minimum: int) -> list[tuple[str, int, int, str | None]]:
         own = {n.lower() for n in self.own_names}
         out = []
         for name, n in self.counts.most_common():
             if n < minimum or name.lower() in own:
+                continue
+            # A word the texts also write in lower case as often is an ordinary word that
+            # started a sentence or a line ("Aan", "Indien"), not a name.
+            if " " not in name and self.lower_words[name.lower()] * 2 >= n:
                 continue
             votes = self.kind_votes.get(name)
             out.append((name, n, self.at_cause[name],

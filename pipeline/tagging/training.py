@@ -78,11 +78,27 @@ def fit(examples: list[Example], *, calibrate: bool = True, folds: int = 3,
         combine: bool = True) -> TextModel:
     """The text model on all examples; with ``calibrate`` also the learned combiner of rules and
     model (``combine``) and the calibration, both from held-out folds."""
+    return fit_with_held(examples, calibrate=calibrate, folds=folds, organisation=organisation,
+                         ruleset=ruleset, combine=combine)[0]
+
+
+def fit_with_held(examples: list[Example], *, calibrate: bool = True, folds: int = 3,
+                  organisation: OrganisationConfig | None = None, ruleset=None,
+                  combine: bool = True) -> tuple[TextModel, list[tuple]]:
+    """``fit`` and the held-out (example, result) pairs it learned the combiner from."""
     model = fit_model(examples)
+    held: list[tuple] = []
     if calibrate:
         held = held_out(examples, folds=folds, organisation=organisation, ruleset=ruleset)
-        model.combiner_ = fit_combiner(held) if combine else None
-        model.calibration_ = calibration(held, model.combiner_)
+        finish(model, held, combine)
+    return model, held
+
+
+def finish(model: TextModel, held: list[tuple], combine: bool = True) -> TextModel:
+    """Fit the combiner and the calibration of ``model`` from held-out (example, result) pairs:
+    contacts tagged by a model that had not seen them."""
+    model.combiner_ = fit_combiner(held) if combine else None
+    model.calibration_ = calibration(held, model.combiner_)
     return model
 
 
