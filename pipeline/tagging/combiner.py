@@ -8,6 +8,8 @@ The combiner is a multinomial logistic regression over
   still counts through the score it adds),
 - one indicator per rule that fired (a phrase, a process symptom, a third-party cause),
 - the text model's log-probability per category,
+- the hand-weighted decision itself (rules plus the model's votes, one-hot), so that where the
+  tuned rules are right the combiner can keep them,
 fitted on contacts the text model did not see (the held-out folds of the real training examples,
 pipeline/tagging/training.py). So it learns from many organisations how much each signal is
 worth, and the text model's sense of the topic is weighed against the failure signals.
@@ -22,16 +24,20 @@ from pipeline.tagging.avoidable import Signal, scores
 from pipeline.tagging.rules import CATEGORIES
 
 MIN_RULE_COUNT = 3          # a rule becomes a feature when it fired in this many examples
-C = 0.5
+C = 0.1          # strong regularisation: the best of 0.05-2 over held-out sectors (bench)
 
 
-def raw_features(signals: list[Signal], probabilities: dict[str, float] | None
-                 ) -> tuple[list[float], set[str]]:
-    """The dense part (scores, log-probabilities) and the rules that fired."""
+DENSE = 3 * len(CATEGORIES)
+
+
+def raw_features(signals: list[Signal], probabilities: dict[str, float] | None,
+                 hand_category: str | None = None) -> tuple[list[float], set[str]]:
+    """The dense part (scores, log-probabilities, hand decision) and the rules that fired."""
     totals = scores([s for s in signals if s.rule != "model"])
     probabilities = probabilities or {}
     dense = [totals[c] for c in CATEGORIES]
     dense += [float(np.log(probabilities.get(c, 0.25) + 1e-3)) for c in CATEGORIES]
+    dense += [float(c == hand_category) for c in CATEGORIES]
     return dense, {s.rule for s in signals if s.rule != "model"}
 
 
@@ -53,12 +59,12 @@ class Combiner:
 
     def _matrix(self, rows) -> np.ndarray:
         index = {rule: i for i, rule in enumerate(self.vocabulary_)}
-        x = np.zeros((len(rows), 8 + len(index)))
+        x = np.zeros((len(rows), DENSE + len(index)))
         for r, (dense, rules) in enumerate(rows):
-            x[r, :8] = dense
+            x[r, :DENSE] = dense
             for rule in rules:
                 if rule in index:
-                    x[r, 8 + index[rule]] = 1.0
+                    x[r, DENSE + index[rule]] = 1.0
         return x
 
     def predict_proba(self, rows) -> np.ndarray:

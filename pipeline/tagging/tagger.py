@@ -154,7 +154,13 @@ class Tagger:
             mains.append(main)
         defer = set(self.weights.get("learned", {}).get("defer_to", ()))
         a_rows = [_row(model, "avoidable", i) for i in range(len(contacts))]
-        combined = [combiner_mod.raw_features(s, p) for s, p in zip(base, a_rows)]
+        deferred = [any(s.rule in defer for s in signals) for signals in base]
+        voted = [signals + self._model_signals(model["avoidable"], i)
+                 if model is not None and not deferred[i] else signals
+                 for i, signals in enumerate(base)]
+        hand = [avoidable.decide(signals, self.weights) for signals in voted]
+        combined = [combiner_mod.raw_features(s, p, h[0])
+                    for s, p, h in zip(base, a_rows, hand)]
         combiner = getattr(self.text_model, "combiner_", None)
         if combiner is None or model is None or not contacts:
             combiner = None
@@ -167,11 +173,9 @@ class Tagger:
                 zip(contacts, base, parties, found_symptoms)):
             main = mains[i]
             rule_signals = bool(signals)
-            deferred = any(s.rule in defer for s in signals)
-            if model is not None and not deferred:
-                signals = signals + self._model_signals(model["avoidable"], i)
-            category, confidence = avoidable.decide(signals, self.weights)
-            if learned_p is not None and not deferred:
+            signals = voted[i]
+            category, confidence = hand[i]
+            if learned_p is not None and not deferred[i]:
                 best = int(learned_p[i].argmax())
                 category = combiner.classes_[best]
                 confidence = round(float(learned_p[i][best]), 3)
@@ -182,7 +186,7 @@ class Tagger:
             if not signals and prior:
                 category = prior[0]
             evidence = avoidable.evidence(signals, category)
-            if learned_p is not None and not deferred:
+            if learned_p is not None and not deferred[i]:
                 evidence.insert(0, {"rule": "combiner", "source": "model", "span": "",
                                     "weight": confidence, "category": category,
                                     "note": "geleerde weging van regels en tekstmodel"})
