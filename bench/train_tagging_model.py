@@ -129,7 +129,7 @@ def main() -> None:
     model = training.fit(examples)
     path = model.save(args.out)
     print(f"fitted on {len(examples)} examples with calibration (3 held-out folds of the "
-          f"hand-written ones) in {time.perf_counter() - began:.0f} s: "
+          f"non-generated ones: hand-written and sectors) in {time.perf_counter() - began:.0f} s: "
           f"{len(model.char_vocabulary_)} character and {len(model.word_vocabulary_)} word "
           f"features; saved {path} ({path.stat().st_size / 1e6:.2f} MB)")
 

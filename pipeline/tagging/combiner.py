@@ -89,4 +89,8 @@ class Combiner:
         combiner.classes_ = [str(v) for v in arrays["classes"]]
         combiner.coef_ = np.asarray(arrays["coef"], dtype=np.float64)
         combiner.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
+        if combiner.coef_.shape[1] != DENSE + n:
+            # A model saved by another version of this module (other features): refit it.
+            raise ValueError(f"the combiner has {combiner.coef_.shape[1]} features, this version "
+                             f"reads {DENSE + n}")
         return combiner

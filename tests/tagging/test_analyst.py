@@ -117,7 +117,7 @@ def test_platt_scaling_is_monotone_and_falls_back():
     assert apply_platt(constant, [0.5], 0.0) > 0.9
 
 
-def test_refit_with_analyst_labels_learns_them_and_saves(tmp_path, tagger):
+def test_refit_with_analyst_labels_learns_them_and_saves(tmp_path, tagger, con, config):
     texts = [("mijn pakket is nog steeds niet bezorgd", "voorkomen", "carrier"),
              ("de monteur is niet gekomen", "voorkomen", "installer"),
              ("wat zijn de openingstijden", "verschuiven", "none"),
@@ -135,6 +135,12 @@ def test_refit_with_analyst_labels_learns_them_and_saves(tmp_path, tagger):
     probabilities = loaded.predict_proba(["graag advies over een nieuw contract"])
     classes, p = probabilities["avoidable"]
     assert classes[int(p[0].argmax())] == "waardevol"
+    # `tag` uses the organisation's own model when it exists
+    _insert(con)
+    summary = tagging.run(con, config.tagging, model_path=path)
+    assert any("eigen model" in n and str(path) in n for n in summary.notes)
+    missing = tagging.run(con, config.tagging, tagger=tagger, model_path=tmp_path / "weg.npz")
+    assert any("meegeleverd model" in n for n in missing.notes)
 
 
 def test_evidence_of_an_analyst_label(con, config, tagger):
