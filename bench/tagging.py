@@ -14,7 +14,8 @@ type
 - against the sample export's ground truth (data/sample/ground_truth.csv joined on
   contacts.external_id), generated into a temporary folder and run through ingest + prepare
   (+ reasons with --reasons) + tag, when those stages exist;
-then throughput in contacts/s (rules compiled beforehand) and peak memory. By default the tagger
+with --loso instead leave-one-sector-out over tests/data/tagging/sectors/ and the analyst
+learning curve (bench/tagging_sectors.py); then throughput in contacts/s (rules compiled beforehand) and peak memory. By default the tagger
 uses the shipped text model (pipeline/resources/tagging/text_model.npz, see
 bench/train_tagging_model.py) with the rules; --rules-only measures the rules alone.
 """
@@ -34,6 +35,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("KLANTVRAAG_QUIET", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from pipeline.tagging import Tagger  # noqa: E402
 from pipeline.tagging.evaluate import format_scores, load_labelled, scores  # noqa: E402
@@ -161,7 +163,22 @@ def main() -> None:
     parser.add_argument("--reasons", action="store_true", help="also run the reasons stage")
     parser.add_argument("--rules-only", action="store_true",
                         help="without the learned text model")
+    parser.add_argument("--loso", action="store_true",
+                        help="only leave-one-sector-out and the analyst learning curve on "
+                             "tests/data/tagging/sectors/ (bench/tagging_sectors.py)")
+    parser.add_argument("--holdout", action="store_true",
+                        help="with --loso: also score the never-tuned *.holdout.jsonl files")
+    parser.add_argument("--no-curve", action="store_true", help="with --loso: no learning curve")
+    parser.add_argument("--sector", action="append", help="with --loso: only this sector")
+    parser.add_argument("--lite", action="store_true",
+                        help="with --loso: a quarter of the generated training contacts (x4 "
+                             "weight) for faster fits")
     args = parser.parse_args()
+    if args.loso:
+        import tagging_sectors
+        tagging_sectors.run(with_holdout=args.holdout, curve=not args.no_curve,
+                            only=args.sector, lite=args.lite)
+        return
     began = time.perf_counter()
     model = None if args.rules_only else "default"
     tagger = Tagger(text_model=model)

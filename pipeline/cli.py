@@ -242,8 +242,10 @@ def _reasons(con, config: Config, apply: bool = False) -> Summary:
 
 def _tag(con, config: Config) -> Summary:
     from pipeline import tagging
+    from pipeline.tagging.labelling import model_path
 
-    return tagging.run(con, config.tagging)
+    return tagging.run(con, config.tagging, organisation=config.organisatie,
+                       model_path=model_path(config))
 
 
 def _report(con, config: Config, out: Optional[Path], lang: Optional[str],
@@ -370,6 +372,44 @@ def tag(
                 config.tagging.repeat_window_days = repeat_days
             return [_tag(con, config)]
     _guard(work, db)
+
+
+@app.command()
+def label(
+    db: DbOption = DEFAULT_DB,
+    config_file: ConfigOption = None,
+    out: Annotated[Path, typer.Option(
+        "--out", help="Het labelblad (.xlsx) dat geschreven wordt.")] = Path("labelblad.xlsx"),
+    count: Annotated[Optional[int], typer.Option(
+        "--aantal", min=1, help="Hoeveel contacten op het blad (standaard [tagging] label_count).")] = None,
+    read: Annotated[Optional[Path], typer.Option(
+        "--read", help="Lees een ingevuld labelblad in, train het tekstmodel opnieuw en tag opnieuw.")] = None,
+) -> None:
+    """Learn from the analyst: a sheet of the contacts the tagger is least sure of, and read it back."""
+    def work():
+        from pipeline.tagging import labelling
+
+        with _opened(db, config_file) as (config, con):
+            if read is not None:
+                return labelling.read(con, config, read)
+            return [labelling.write(con, config, out, count)]
+    _guard(work)
+
+
+@app.command()
+def parties(
+    paths: Annotated[list[Path], typer.Argument(
+        help="De DuckDB-database of exportbestanden/-mappen om in te zoeken.")],
+    config_file: ConfigOption = None,
+    minimum: Annotated[int, typer.Option("--min", min=1, help="Alleen namen die minstens zo vaak voorkomen.")] = 2,
+) -> None:
+    """List organisation and party names found in the data, with a ready-to-paste [organisatie] snippet."""
+    def work():
+        from pipeline.tagging import discover
+
+        config = load_config(config_file)
+        return discover.run(paths, config, minimum=minimum)
+    _guard(work)
 
 
 LangOption = Annotated[Optional[str], typer.Option(

@@ -60,6 +60,29 @@ class ReasonsConfig:
 class TaggingConfig:
     repeat_window_days: int = 7
     extra_rule_files: list[str] = field(default_factory=list)
+    unsure_below: float = 0.6
+    label_count: int = 50
+
+
+@dataclass
+class PartyConfig:
+    """One named partner of the organisation ([[organisatie.partijen]])."""
+    naam: str
+    type: str                      # carrier | installer | store | supplier | payment | backoffice
+    aliassen: list[str] = field(default_factory=list)
+
+
+@dataclass
+class OrganisationConfig:
+    """The organisation's own world ([organisatie]): its names, its departments (internal parties,
+    type backoffice) and its named partners. The tagger matches all of them in the text."""
+    naam: str = ""
+    aliassen: list[str] = field(default_factory=list)
+    afdelingen: list[str] = field(default_factory=list)
+    partijen: list[PartyConfig] = field(default_factory=list)
+
+    def own_names(self) -> list[str]:
+        return [n for n in [self.naam, *self.aliassen] if n.strip()]
 
 
 @dataclass
@@ -87,6 +110,7 @@ class Config:
     reasons: ReasonsConfig = field(default_factory=ReasonsConfig)
     tagging: TaggingConfig = field(default_factory=TaggingConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    organisatie: OrganisationConfig = field(default_factory=OrganisationConfig)
     models_dir: str = "models"      # defaults.toml sets "": beside the database (place_beside)
 
     def to_dict(self) -> dict[str, Any]:
@@ -148,5 +172,42 @@ def _merge(config: Config, data: dict[str, Any], origin: str) -> Config:
                 raise ConfigError(
                     f"[{key}] {name} moet van het type {expected.__name__} zijn, niet {type(item).__name__}",
                     path=origin)
+            if key == "organisatie" and name == "partijen":
+                item = _parties(item, origin)
+            elif key == "organisatie" and isinstance(item, list) and not all(
+                    isinstance(v, str) for v in item):
+                raise ConfigError(f"[organisatie] {name} moet een lijst van namen zijn", path=origin)
             setattr(current, name, item)
     return config
+
+
+_PARTY_KEYS = {"naam", "type", "aliassen"}
+
+
+def _parties(items: list, origin: str) -> list[PartyConfig]:
+    """[[organisatie.partijen]] tables, each type written as one of ours or a documented alias
+    (pipeline/resources/tagging/party_types.yaml: 'network operator' -> supplier, ...)."""
+    from pipeline.tagging.party_types import canonical_type, known_types
+
+    parties = []
+    for number, item in enumerate(items, start=1):
+        where = f"[[organisatie.partijen]] nr. {number}"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where} moet een tabel zijn met naam, type en aliassen", path=origin)
+        unknown = set(item) - _PARTY_KEYS
+        if unknown:
+            raise ConfigError(f"onbekende sleutel(s) {sorted(unknown)} in {where}", path=origin,
+                              hint=f"geldige sleutels: {', '.join(sorted(_PARTY_KEYS))}")
+        name = item.get("naam")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{where} heeft geen naam", path=origin,
+                              hint='schrijf naam = "..." (de naam die het rapport toont)')
+        kind = canonical_type(str(item.get("type", "")))
+        if kind is None:
+            raise ConfigError(f"{where} ({name}): type {item.get('type')!r} is onbekend",
+                              path=origin, hint=f"geldige types: {known_types()}")
+        aliases = item.get("aliassen", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise ConfigError(f"{where} ({name}): aliassen moet een lijst van namen zijn", path=origin)
+        parties.append(PartyConfig(name.strip(), kind, [a.strip() for a in aliases if a.strip()]))
+    return parties

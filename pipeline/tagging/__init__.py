@@ -16,9 +16,12 @@ from collections import Counter
 
 import pandas as pd
 
-from pipeline.config import TaggingConfig
+from pathlib import Path
+
+from pipeline.config import OrganisationConfig, TaggingConfig
 from pipeline.errors import StageInputMissing
 from pipeline.summary import Summary
+from pipeline.tagging.analyst import analyst_labels, apply_analyst_labels
 from pipeline.tagging.rules import CATEGORIES, RuleSet, load_rules
 from pipeline.tagging.tagger import ContactInput, TagResult, Tagger
 
@@ -37,8 +40,15 @@ ORDER BY c.contact_id
 """
 
 
-def run(con, config: TaggingConfig, *, tagger: Tagger | None = None) -> Summary:
-    """Tag every prepared contact and rewrite the tagging tables (idempotent)."""
+def run(con, config: TaggingConfig, *, tagger: Tagger | None = None,
+        organisation: OrganisationConfig | None = None,
+        model_path: Path | None = None) -> Summary:
+    """Tag every prepared contact and rewrite the tagging tables (idempotent).
+
+    ``organisation``: the [organisatie] config (its parties are matched in the text);
+    ``model_path``: the organisation's own text model (models/<name>/tagging_model.npz, written
+    by ``klantvraag label --read``), used when it exists instead of the shipped one. Contacts
+    with an analyst label (table analyst_labels) take that label (decided_by 'analyst')."""
     from pipeline import store
 
     ruleset = tagger.ruleset if tagger else load_rules(config.extra_rule_files)
@@ -51,8 +61,12 @@ def run(con, config: TaggingConfig, *, tagger: Tagger | None = None) -> Summary:
         auto = frame[frame["is_auto_reply"].astype(bool)]
         todo = frame[~frame["is_auto_reply"].astype(bool)]
         contacts = [_contact(row) for row in todo.itertuples(index=False)]
-        tagger = tagger or Tagger(ruleset, repeat_window_days=config.repeat_window_days)
+        own_model = model_path is not None and Path(model_path).exists()
+        tagger = tagger or Tagger(ruleset, repeat_window_days=config.repeat_window_days,
+                                  text_model=model_path if own_model else "default",
+                                  organisation=organisation, unsure_below=config.unsure_below)
         results = tagger.tag(contacts, repeat_window_days=config.repeat_window_days)
+        n_labels = apply_analyst_labels(results, analyst_labels(con))
         _write(con, results)
         counts = Counter(r.avoidable_category for r in results)
         parties = Counter(r.third_party_type for r in results if r.third_party_type)
@@ -61,9 +75,16 @@ def run(con, config: TaggingConfig, *, tagger: Tagger | None = None) -> Summary:
             "categories": dict(counts), "third_party_types": dict(parties),
             "repeats": sum(r.is_repeat for r in results),
             "symptoms": sum(len(r.symptoms) for r in results),
-            "rule_files": ruleset.files,
+            "rule_files": ruleset.files, "analyst_labels": n_labels,
+            "unsure": {"avoidable": sum(r.avoidable_unsure for r in results),
+                       "third_party": sum(r.third_party_unsure for r in results)},
         }
-    return _summary(results, len(auto), ruleset)
+    summary = _summary(results, len(auto), ruleset)
+    summary.notes.append(
+        f"analistlabels: {n_labels} contact(en) gelabeld door de analist; tekstmodel: "
+        + ("eigen model van de organisatie (" + str(model_path) + ")" if own_model
+           else "meegeleverd model"))
+    return summary
 
 
 def _contact(row) -> ContactInput:
@@ -94,6 +115,11 @@ def _write(con, results: list[TagResult]) -> None:
         "repeat_of": pd.array([r.repeat_of for r in results], dtype="object"),
         "repeat_gap_days": pd.array([r.repeat_gap_days for r in results], dtype="Float64"),
         "evidence": [json.dumps(r.evidence, ensure_ascii=False) for r in results],
+        "avoidable_unsure": pd.array([r.avoidable_unsure for r in results], dtype="bool"),
+        "third_party_confidence": pd.array([r.third_party_confidence for r in results],
+                                           dtype="float64"),
+        "third_party_unsure": pd.array([r.third_party_unsure for r in results], dtype="bool"),
+        "decided_by": [r.decided_by for r in results],
     })
     parties = pd.DataFrame(
         [(r.contact_id, t.third_party_type, t.party, t.confidence, t.rule_id, t.span, t.kind)
@@ -112,9 +138,11 @@ def _write(con, results: list[TagResult]) -> None:
         con.register("symptoms_frame", symptoms)
         con.execute(
             "INSERT INTO contact_tags (contact_id, avoidable_category, confidence, "
-            "third_party_type, party, is_repeat, repeat_of, repeat_gap_days, evidence) "
+            "third_party_type, party, is_repeat, repeat_of, repeat_gap_days, evidence, "
+            "avoidable_unsure, third_party_confidence, third_party_unsure, decided_by) "
             "SELECT contact_id, avoidable_category, confidence, third_party_type, party, "
-            "is_repeat, repeat_of, repeat_gap_days, CAST(evidence AS JSON) FROM tags_frame")
+            "is_repeat, repeat_of, repeat_gap_days, CAST(evidence AS JSON), avoidable_unsure, "
+            "third_party_confidence, third_party_unsure, decided_by FROM tags_frame")
         con.execute(
             "INSERT INTO contact_third_parties (contact_id, third_party_type, party, confidence, "
             "rule_id, span, kind) SELECT contact_id, third_party_type, party, confidence, "
@@ -131,13 +159,26 @@ def _write(con, results: list[TagResult]) -> None:
             con.unregister(name)
 
 
+def _percent(fraction: float) -> str:
+    """Dutch notation: 36,7%."""
+    return f"{fraction * 100:.1f}%".replace(".", ",")
+
+
 def _summary(results: list[TagResult], n_auto: int, ruleset: RuleSet) -> Summary:
     total = len(results) or 1
     counts = Counter(r.avoidable_category for r in results)
-    summary = Summary(title="Vermijdbaar contact", columns=["categorie", "contacten", "aandeel"])
+    unsure = Counter(r.avoidable_category for r in results if r.avoidable_unsure)
+    summary = Summary(title="Vermijdbaar contact",
+                      columns=["categorie", "contacten", "aandeel", "waarvan onzeker"])
     for category in CATEGORIES:
         summary.rows.append([category, counts.get(category, 0),
-                             f"{counts.get(category, 0) / total:.0%}"])
+                             _percent(counts.get(category, 0) / total), unsure.get(category, 0)])
+    n_unsure = sum(unsure.values())
+    n_third_unsure = sum(r.third_party_unsure for r in results)
+    summary.notes.append(
+        f"onzeker (gekalibreerde betrouwbaarheid onder de drempel): categorie {n_unsure} "
+        f"({_percent(n_unsure / total)}), derde partij {n_third_unsure} "
+        f"({_percent(n_third_unsure / total)}); tel deze niet als zeker")
     parties = Counter(r.third_party_type for r in results if r.third_party_type)
     if parties:
         summary.notes.append("derde partij als oorzaak: " + ", ".join(

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 _GAP = re.compile(r"^\{0,(\d+)\}$")
+PREFIX_INDEX = 3
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,8 @@ class TokenPatternIndex:
         self._by_lemma: dict[str, list] = {}
         self._by_lower: dict[str, list] = {}
         self._by_num: list = []         # first token: a number
-        self._other: list = []          # first token: a prefix or any token
+        self._by_prefix: dict[str, list] = {}   # first token: a prefix, by its first letters
+        self._other: list = []          # first token: a short prefix or any token
 
     def add(self, key: str, patterns: list[list[dict]]) -> None:
         for pattern in patterns:
@@ -114,6 +116,11 @@ class TokenPatternIndex:
                         self._by_lower.setdefault(value, []).append(entry)
                 elif head.kind == "num":
                     self._by_num.append(entry)
+                elif head.kind == "prefix" and all(len(v) >= PREFIX_INDEX for v in head.values):
+                    # Tried only at tokens that start with the same letters (configured party
+                    # names are prefixes: tried at every token they cost a third of the speed).
+                    for key_ in {v[:PREFIX_INDEX] for v in head.values}:
+                        self._by_prefix.setdefault(key_, []).append(entry)
                 else:
                     self._other.append(entry)
 
@@ -126,11 +133,16 @@ class TokenPatternIndex:
         possible: dict[int, bool] = {}
         by_lemma, by_lower, other, by_num = (self._by_lemma, self._by_lower, self._other,
                                              self._by_num)
+        by_prefix = self._by_prefix
         for i in range(n):
             candidates = by_lemma.get(lemmas[i])
             extra = by_lower.get(lowers[i])
             if extra:
                 candidates = (candidates or []) + extra
+            if by_prefix:
+                extra = by_prefix.get(lemmas[i][:PREFIX_INDEX])
+                if extra:
+                    candidates = (candidates or []) + extra
             if other:
                 candidates = (candidates or []) + other
             if nums[i] and by_num:

@@ -58,7 +58,9 @@ class TextModel:
     def fit(self, texts: list[str], avoidable: list[str], third_party: list[str],
             sample_weight: list[float] | None = None) -> "TextModel":
         """``sample_weight`` lets a few hundred hand-written contacts count against thousands
-        of generated ones (scikit-learn's per-sample weight of the loss)."""
+        of generated ones (scikit-learn's per-sample weight of the loss). A label of None means
+        "not given" (an analyst who filled in only the category): that text has weight 0 in that
+        head; "" or "none" as third party means no third party."""
         from scipy.sparse import hstack
         from sklearn.linear_model import LogisticRegression
         weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
@@ -70,13 +72,17 @@ class TextModel:
         self.word_vocabulary_ = _ordered(word.vocabulary_)
         self.char_idf_ = char.idf_.astype(np.float32)
         self.word_idf_ = word.idf_.astype(np.float32)
+        base = np.ones(len(texts)) if weight is None else weight
         for head, labels, c, balanced in (
-                ("avoidable", avoidable, self.c_avoidable, self.balanced_avoidable),
-                ("third_party", [t or "none" for t in third_party], self.c_third_party,
-                 self.balanced_third_party)):
+                ("avoidable", list(avoidable), self.c_avoidable, self.balanced_avoidable),
+                ("third_party", [None if t is None else (t or "none") for t in third_party],
+                 self.c_third_party, self.balanced_third_party)):
+            given = np.array([label is not None for label in labels])
+            filler = next(label for label in labels if label is not None)
+            labels = [filler if label is None else label for label in labels]
             model = LogisticRegression(C=c, max_iter=self.max_iter,
                                        class_weight="balanced" if balanced else None)
-            model.fit(features, labels, sample_weight=weight)
+            model.fit(features[given], np.asarray(labels)[given], sample_weight=base[given])
             coef, intercept = model.coef_, model.intercept_
             if len(model.classes_) == 2:    # one logit z: softmax([-z/2, z/2]) = sigmoid(z)
                 coef = np.vstack([-coef / 2, coef / 2])
@@ -159,6 +165,11 @@ class TextModel:
                   "word_vocabulary": np.array(self.word_vocabulary_),
                   "char_idf": self.char_idf_, "word_idf": self.word_idf_,
                   "params": np.array([repr(self._params())])}
+        for name, values in getattr(self, "calibration_", {}).items():
+            arrays[f"calibration_{name}"] = np.asarray(values, dtype=np.float64)
+        if getattr(self, "combiner_", None) is not None:
+            for name, values in self.combiner_.arrays().items():
+                arrays[f"combiner_{name}"] = values
         for head in _HEADS:
             arrays[f"{head}_classes"] = np.array(getattr(self, f"{head}_classes_"))
             arrays[f"{head}_coef"] = getattr(self, f"{head}_coef_")
@@ -183,6 +194,16 @@ class TextModel:
                 setattr(model, f"{head}_classes_", [str(k) for k in data[f"{head}_classes"]])
                 setattr(model, f"{head}_coef_", data[f"{head}_coef"].astype(np.float32))
                 setattr(model, f"{head}_intercept_", data[f"{head}_intercept"].astype(np.float32))
+            # Platt scaling of the tagger's confidence (pipeline/tagging/confidence.py), when fitted.
+            model.calibration_ = {k[len("calibration_"):]: data[k] for k in data.files
+                                  if k.startswith("calibration_")}
+            # The learned combination of rules and model (pipeline/tagging/combiner.py).
+            model.combiner_ = None
+            if "combiner_coef" in data.files:
+                from pipeline.tagging.combiner import Combiner
+                model.combiner_ = Combiner.from_arrays(
+                    {k[len("combiner_"):]: data[k] for k in data.files
+                     if k.startswith("combiner_")})
         except (OSError, KeyError, ValueError, SyntaxError, TypeError) as exc:
             raise ResourceError(f"cannot read the tagging text model: {exc}", path=str(path),
                                 hint="retrain it with bench/train_tagging_model.py") from exc

@@ -55,7 +55,19 @@ def find(contacts: list[RepeatInput], window_days: float,
     return repeats
 
 
+def _no_subject() -> frozenset[str]:
+    from pipeline.reasons.inputs import SPECIAL
+
+    return frozenset(SPECIAL)
+
+
+_NO_SUBJECT = _no_subject()
+
+
 def _same_subject(a: RepeatInput, b: RepeatInput, min_overlap: float) -> str | None:
+    # The fixed reasons (no question, auto-reply, unsorted) say there is no subject to share.
+    if a.reason_id in _NO_SUBJECT or b.reason_id in _NO_SUBJECT:
+        return None
     if a.reason_id and b.reason_id:
         return "reason" if a.reason_id == b.reason_id else None
     if not a.lemmas or not b.lemmas:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from collections import Counter
@@ -10,11 +11,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
+from pipeline.config import OrganisationConfig
 from pipeline.progress import track
 from pipeline.tagging import avoidable, repeat, symptoms, third_party
+from pipeline.tagging import combiner as combiner_mod
+from pipeline.tagging import confidence as conf
 from pipeline.tagging.avoidable import Signal
 from pipeline.tagging.learned import DEFAULT_MODEL, TextModel
 from pipeline.tagging.matcher import Hit, PhraseMatcher
+from pipeline.tagging.organisation import OrganisationFilter, rules as organisation_rules
 from pipeline.tagging.rules import RuleSet, load_rules
 
 
@@ -44,6 +49,13 @@ class TagResult:
     evidence: list[dict]
     third_parties: list[third_party.ThirdPartyTag] = field(default_factory=list)
     symptoms: list[symptoms.Symptom] = field(default_factory=list)
+    # Calibrated (pipeline/tagging/confidence.py); 'onzeker' below the tagger's unsure_below.
+    third_party_confidence: float = 0.0
+    avoidable_unsure: bool = False
+    third_party_unsure: bool = False
+    calibration_features: tuple = ((), ())     # (avoidable, third party): what was calibrated
+    combiner_row: tuple = ((), set())           # what pipeline/tagging/combiner.py reads
+    decided_by: str = "tagger"                  # tagger | analyst (pipeline/tagging/analyst.py)
 
 
 class Tagger:
@@ -55,20 +67,29 @@ class Tagger:
 
     def __init__(self, ruleset: RuleSet | None = None, repeat_window_days: float = 7.0,
                  batch_size: int = 512, workers: int | None = None,
-                 text_model: TextModel | str | Path | None = "default") -> None:
+                 text_model: TextModel | str | Path | None = "default",
+                 organisation: OrganisationConfig | None = None,
+                 unsure_below: float = 0.6) -> None:
         if isinstance(text_model, str) and text_model == "default":
             text_model = TextModel.load(DEFAULT_MODEL) if DEFAULT_MODEL.exists() else None
         elif isinstance(text_model, (str, Path)):
             text_model = TextModel.load(text_model)
         self.text_model = text_model
         self.ruleset = ruleset or load_rules()
+        self.organisation = organisation or OrganisationConfig()
+        own = organisation_rules(self.organisation)
+        if own:     # a copy: the package's rule set may be shared by other taggers
+            self.ruleset = dataclasses.replace(self.ruleset, rules=self.ruleset.rules + own,
+                                               files=self.ruleset.files + ["[organisatie]"])
         self.repeat_window_days = repeat_window_days
+        self.unsure_below = unsure_below
         self.batch_size = batch_size
         # Processes for matching large batches; None: one per core (small batches stay serial).
         self.workers = workers
         self.matcher = PhraseMatcher(self.ruleset)
         self.rules = self.ruleset.by_id()
         self.weights = self.ruleset.weights
+        self.org_filter = OrganisationFilter(self.organisation, self.rules)
 
     # -- matching ----------------------------------------------------------------------------
     def hits(self, contacts: list[ContactInput]) -> list[dict[str, list[Hit]]]:
@@ -80,7 +101,7 @@ class Tagger:
                     owners.append((i, source))
         result: list[dict[str, list[Hit]]] = [{} for _ in contacts]
         for (i, source), hits in zip(owners, self._match_texts(texts)):
-            result[i][source] = hits
+            result[i][source] = self.org_filter(hits)
         return result
 
     def _match_texts(self, texts: list[str]) -> Iterator[list[Hit]]:
@@ -120,20 +141,44 @@ class Tagger:
         prior = self._prior(phrase)
         model = self._model_probabilities(contacts)
 
-        results = []
-        for i, (contact, signals, (tags, mentions), found) in enumerate(
-                zip(contacts, phrase, parties, found_symptoms)):
+        # First every contact's rule signals, so that the learned combiner runs once per batch.
+        base, mains = [], []
+        for contact, signals, (tags, _), found in zip(contacts, phrase, parties, found_symptoms):
             signals = list(signals)
             signals += self._repeat_signal(repeats.get(contact.contact_id))
             signals += self._reason_signal(contact, learned)
             signals += self._symptom_signals(found)
             main = third_party.main_tag(tags)
             signals += self._third_party_signal(main)
+            base.append(signals)
+            mains.append(main)
+        defer = set(self.weights.get("learned", {}).get("defer_to", ()))
+        a_rows = [_row(model, "avoidable", i) for i in range(len(contacts))]
+        deferred = [any(s.rule in defer for s in signals) for signals in base]
+        voted = [signals + self._model_signals(model["avoidable"], i)
+                 if model is not None and not deferred[i] else signals
+                 for i, signals in enumerate(base)]
+        hand = [avoidable.decide(signals, self.weights) for signals in voted]
+        combined = [combiner_mod.raw_features(s, p, h[0])
+                    for s, p, h in zip(base, a_rows, hand)]
+        combiner = getattr(self.text_model, "combiner_", None)
+        if combiner is None or model is None or not contacts:
+            combiner = None
+            learned_p = None
+        else:
+            learned_p = combiner.predict_proba(combined)
+
+        results = []
+        for i, (contact, signals, (tags, mentions), found) in enumerate(
+                zip(contacts, base, parties, found_symptoms)):
+            main = mains[i]
             rule_signals = bool(signals)
-            defer = set(self.weights.get("learned", {}).get("defer_to", ()))
-            if model is not None and not any(s.rule in defer for s in signals):
-                signals += self._model_signals(model["avoidable"], i)
-            category, confidence = avoidable.decide(signals, self.weights)
+            signals = voted[i]
+            category, confidence = hand[i]
+            if learned_p is not None and not deferred[i]:
+                best = int(learned_p[i].argmax())
+                category = combiner.classes_[best]
+                confidence = round(float(learned_p[i][best]), 3)
             if model is not None and not any(t.kind == "cause" for t in tags):
                 tags = tags + self._late_third_party(category, signals, model["third_party"], i,
                                                      mentions, bool(tags), all_hits[i])
@@ -141,6 +186,10 @@ class Tagger:
             if not signals and prior:
                 category = prior[0]
             evidence = avoidable.evidence(signals, category)
+            if learned_p is not None and not deferred[i]:
+                evidence.insert(0, {"rule": "combiner", "source": "model", "span": "",
+                                    "weight": confidence, "category": category,
+                                    "note": "geleerde weging van regels en tekstmodel"})
             evidence += [{"rule": t.rule_id, "source": t.source, "span": t.span,
                           "weight": round(t.score, 3), "third_party_type": t.third_party_type,
                           "party": t.party, "kind": t.kind} for t in tags]
@@ -157,9 +206,26 @@ class Tagger:
                 evidence.insert(0, {"rule": "fallback", "source": "none", "span": "",
                                     "weight": 0.0, "category": category, "note": note})
             rep = repeats.get(contact.contact_id)
+            t_probs = _row(model, "third_party", i)
+            a_features = conf.avoidable_features(
+                confidence, a_rows[i], category, rule_signals,
+                rep is not None or bool(found))
+            t_type = main.third_party_type if main else None
+            t_features = conf.third_party_features(
+                main.confidence if main else 0.0, t_probs, t_type,
+                bool(main and main.kind == "cause" and main.rule_id != "model"),
+                bool(main and main.party))
+            calibration = getattr(self.text_model, "calibration_", None) or {}
+            a_conf = conf.apply_platt(calibration.get("avoidable"), a_features, confidence)
+            t_raw = main.confidence if main else (t_probs or {}).get("none", 0.5)
+            t_conf = conf.apply_platt(calibration.get("third_party"), t_features, t_raw)
             results.append(TagResult(
                 contact_id=contact.contact_id, avoidable_category=category,
-                confidence=confidence,
+                confidence=a_conf, third_party_confidence=t_conf,
+                avoidable_unsure=a_conf < self.unsure_below,
+                third_party_unsure=t_conf < self.unsure_below,
+                calibration_features=(tuple(a_features), tuple(t_features)),
+                combiner_row=combined[i],
                 third_party_type=main.third_party_type if main else None,
                 party=main.party if main else None,
                 is_repeat=rep is not None, repeat_of=rep.repeat_of if rep else None,
@@ -304,6 +370,13 @@ class Tagger:
             if n >= int(cfg.get("min_contacts", 5)) and count / n >= float(cfg.get("min_share", 0.6)):
                 learned[reason_id] = (category, n, count / n)
         return learned
+
+
+def _row(model: dict | None, head: str, i: int) -> dict[str, float] | None:
+    if model is None:
+        return None
+    classes, probabilities = model[head]
+    return {label: float(p) for label, p in zip(classes, probabilities[i])}
 
 
 def _unique_mentions(mentions: list[third_party.Mention]) -> list[third_party.Mention]:

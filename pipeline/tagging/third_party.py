@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pipeline.tagging.matcher import Hit, active
 from pipeline.tagging.rules import Rule
 
+CONFIGURED_ORIGIN = "[organisatie]"     # Rule.origin of the rules made from the config
+
 
 @dataclass(frozen=True)
 class ThirdPartyTag:
@@ -32,6 +34,7 @@ class Mention:
     source: str
     topic: bool = False
     means: bool = False
+    configured: bool = False     # a party of the organisation's own config ([organisatie])
 
 
 def _party_name(rule: Rule, hit: Hit) -> str | None:
@@ -63,20 +66,31 @@ def find(hits_by_source: dict[str, list[Hit]], rules: dict[str, Rule],
                 if not rule.topic:
                     parties.append((hit, rule))
                 mentions.append(Mention(rule.id, rule.label, _party_name(rule, hit), hit.span,
-                                        source, rule.topic, hit.means))
+                                        source, rule.topic, hit.means,
+                                        rule.origin == CONFIGURED_ORIGIN))
         per_source_parties[source] = parties
+    # The heavier party first, so that a configured partner names the type before a generic word.
+    mentions.sort(key=lambda m: -rules[m.rule_id].weight)
 
     for source, hits in hits_by_source.items():
         factor = float(factors.get(source, 1.0))
         parties = per_source_parties[source]
         for hit in active(hits):
             rule = rules[hit.rule_id]
-            if rule.kind not in ("causes", "involved") or source not in rule.sources:
+            if rule.kind not in ("causes", "involved"):
+                continue
+            # The agent's words name a cause only as an attribution to a configured party
+            # ("door een fout bij onze afdeling Facturatie"), never on their own.
+            attribution = source == "agent" and rule.kind == "causes" and rule.label == "any"
+            if source not in rule.sources and not attribution:
                 continue
             near = [(p, r) for p, r in parties
                     if p.sentence == hit.sentence and not p.means
                     and (rule.label in ("any", r.label))
+                    and (source in rule.sources or r.origin == CONFIGURED_ORIGIN)
                     and _distance(p, hit) <= window]
+            if source not in rule.sources and not near:
+                continue
             if rule.kind == "involved":
                 party = same_type_party(mentions, rule.label)
                 c = float(conf.get("involved", 0.5))
@@ -100,8 +114,11 @@ def find(hits_by_source: dict[str, list[Hit]], rules: dict[str, Rule],
 
 def failure_context(mentions: list[Mention], factors: dict, confidence: float
                      ) -> list[ThirdPartyTag]:
-    """A failure contact about one party: named parties first, then topics; never a means."""
-    usable = [m for m in mentions if not m.means and m.source != "agent"]
+    """A failure contact about one party: named parties first, then topics; never a means.
+    The agent's words count only for a party of the organisation's own config: an agent who
+    names the department or partner where it went wrong ("dat is bij Declaraties fout
+    verwerkt") says what the cause was; a transfer ("ik verbind u door met ...") is a means."""
+    usable = [m for m in mentions if not m.means and (m.source != "agent" or m.configured)]
     named = [m for m in usable if not m.topic] or usable
     if not named:
         return []

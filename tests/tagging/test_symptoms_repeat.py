@@ -65,3 +65,13 @@ def test_repeat_makes_later_contact_failure_demand(tagger):
     assert second.is_repeat and second.repeat_of == "a"
     assert second.avoidable_category == "voorkomen"
     assert second.evidence[0]["source"] == "repeat"
+
+
+def test_two_contacts_without_a_question_are_no_repeat():
+    from datetime import datetime
+
+    from pipeline.tagging.repeat import RepeatInput, find
+
+    first = RepeatInput("a", "klant-1", datetime(2026, 9, 1), "geen-vraag", frozenset())
+    second = RepeatInput("b", "klant-1", datetime(2026, 9, 2), "geen-vraag", frozenset())
+    assert find([first, second], window_days=7) == {}

@@ -1,0 +1,163 @@
+"""Fit the tagging text model with its calibration, on the shipped data plus extra examples.
+
+The shipped training set (pipeline/resources/tagging/training_set.jsonl.gz, written by
+bench/train_tagging_model.py) holds the generated contacts (each with its count) and the
+hand-written ones. An organisation adds its analyst's labels (`klantvraag label --read`); the
+benchmark adds other sectors' files. ``fit`` trains the final model on everything and, with
+``calibrate``, Platt-scales the tagger's confidence on held-out folds of the examples that are not
+generated (pipeline/tagging/confidence.py): each fold is tagged by a model that did not see it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.config import OrganisationConfig
+from pipeline.tagging import confidence as conf
+from pipeline.tagging.combiner import Combiner
+from pipeline.tagging.learned import TextModel
+from pipeline.tagging.rules import CATEGORIES, package_dir
+from pipeline.tagging.tagger import ContactInput, Tagger, model_text
+
+TRAINING_SET = "training_set.jsonl.gz"
+HANDWRITTEN_WEIGHT = 24.0
+# Generated contacts kept in the fold models that only serve calibration (a quarter: 4x faster,
+# and the calibration is about the real, non-generated contacts anyway).
+FOLD_GENERATED_EVERY = 4
+
+
+@dataclass
+class Example:
+    avoidable: str | None          # None: not given (that head ignores the example)
+    third_party: str | None        # "none": no third party; None: not given
+    weight: float
+    group: str                     # generated | handwritten | analyst | a sector name
+    contact: ContactInput | None = None
+    text: str = ""                 # generated examples: the model text only
+
+    def model_text(self) -> str:
+        return model_text(self.contact) if self.contact else self.text
+
+
+def shipped() -> list[Example]:
+    """The package's training set: generated plus hand-written contacts."""
+    out = []
+    with gzip.open(package_dir().joinpath(TRAINING_SET), "rt", encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            contact = None
+            if "question_text" in row:
+                contact = ContactInput(row.get("id", ""), row["question_text"],
+                                       row.get("customer_text") or row["question_text"],
+                                       row.get("agent_text") or None)
+            out.append(Example(row["avoidable"], row["third_party"], float(row["weight"]),
+                               row["group"], contact, row.get("text", "")))
+    return out
+
+
+def from_labelled(contacts: list[ContactInput], gold: list[dict], group: str,
+                  weight: float = HANDWRITTEN_WEIGHT) -> list[Example]:
+    """Examples from a labelled file (pipeline.tagging.evaluate.load_labelled)."""
+    return [Example(g["avoidable_category"], g["third_party_type"] or "none", weight, group, c)
+            for c, g in zip(contacts, gold)]
+
+
+def fit_model(examples: list[Example], **params) -> TextModel:
+    return TextModel(**params).fit([e.model_text() for e in examples],
+                                   [e.avoidable for e in examples],
+                                   [e.third_party for e in examples],
+                                   sample_weight=[e.weight for e in examples])
+
+
+def fit(examples: list[Example], *, calibrate: bool = True, folds: int = 3,
+        organisation: OrganisationConfig | None = None, ruleset=None,
+        combine: bool = True) -> TextModel:
+    """The text model on all examples; with ``calibrate`` also the learned combiner of rules and
+    model (``combine``) and the calibration, both from held-out folds."""
+    return fit_with_held(examples, calibrate=calibrate, folds=folds, organisation=organisation,
+                         ruleset=ruleset, combine=combine)[0]
+
+
+def fit_with_held(examples: list[Example], *, calibrate: bool = True, folds: int = 3,
+                  organisation: OrganisationConfig | None = None, ruleset=None,
+                  combine: bool = True) -> tuple[TextModel, list[tuple]]:
+    """``fit`` and the held-out (example, result) pairs it learned the combiner from."""
+    model = fit_model(examples)
+    held: list[tuple] = []
+    if calibrate:
+        held = held_out(examples, folds=folds, organisation=organisation, ruleset=ruleset)
+        finish(model, held, combine)
+    return model, held
+
+
+def finish(model: TextModel, held: list[tuple], combine: bool = True) -> TextModel:
+    """Fit the combiner and the calibration of ``model`` from held-out (example, result) pairs:
+    contacts tagged by a model that had not seen them."""
+    model.combiner_ = fit_combiner(held) if combine else None
+    model.calibration_ = calibration(held, model.combiner_)
+    return model
+
+
+def held_out(examples: list[Example], *, folds: int = 3,
+             organisation: OrganisationConfig | None = None, ruleset=None) -> list[tuple]:
+    """(example, tag result) for every real example, tagged by a model that did not see it."""
+    real = [i for i, e in enumerate(examples) if e.contact is not None]
+    generated = [i for i, e in enumerate(examples) if e.contact is None]
+    out = []
+    for k in range(folds):
+        held = set(real[k::folds])
+        train = [examples[i] for i in real if i not in held]
+        train += [examples[i] for i in generated[::FOLD_GENERATED_EVERY]]
+        tagger = Tagger(ruleset, text_model=fit_model(train), organisation=organisation,
+                        workers=1)
+        fold = [examples[i] for i in sorted(held)]
+        out += list(zip(fold, tagger.tag([e.contact for e in fold])))
+    return out
+
+
+def fit_combiner(held: list[tuple]) -> Combiner | None:
+    rows = [(e, r) for e, r in held if e.avoidable is not None]
+    if len({e.avoidable for e, _ in rows}) < 2:
+        return None
+    return Combiner().fit([r.combiner_row for _, r in rows], [e.avoidable for e, _ in rows],
+                          sample_weight=[e.weight for e, _ in rows])
+
+
+def calibration(held: list[tuple], combiner: Combiner | None = None, folds: int = 5) -> dict:
+    """Platt coefficients per head. With a combiner, its own out-of-fold answers are calibrated
+    (the folds' tagger did not have it yet)."""
+    features = {"avoidable": ([], []), "third_party": ([], [])}
+    rows = [(e, r) for e, r in held if e.avoidable is not None]
+    if combiner is not None and rows:
+        for k in range(folds):
+            train = [x for j, x in enumerate(rows) if j % folds != k]
+            test = [x for j, x in enumerate(rows) if j % folds == k]
+            if not test or len({e.avoidable for e, _ in train}) < 2:
+                continue
+            part = Combiner().fit([r.combiner_row for _, r in train],
+                                  [e.avoidable for e, _ in train],
+                                  sample_weight=[e.weight for e, _ in train])
+            for (example, result), p in zip(test, part.predict_proba(
+                    [r.combiner_row for _, r in test])):
+                best = int(p.argmax())
+                category = part.classes_[best]
+                dense = result.combiner_row[0]
+                probs = {c: float(np.exp(v)) - 1e-3 for c, v in zip(CATEGORIES, dense[4:8])}
+                _, _, _, rule_signal, process = result.calibration_features[0]
+                features["avoidable"][0].append(conf.avoidable_features(
+                    float(p[best]), probs, category, bool(rule_signal), bool(process)))
+                features["avoidable"][1].append(category == example.avoidable)
+    else:
+        for example, result in rows:
+            features["avoidable"][0].append(list(result.calibration_features[0]))
+            features["avoidable"][1].append(result.avoidable_category == example.avoidable)
+    for example, result in held:
+        if example.third_party is not None:
+            features["third_party"][0].append(list(result.calibration_features[1]))
+            features["third_party"][1].append(
+                (result.third_party_type or "none") == example.third_party)
+    return {head: conf.fit_platt(x, y) for head, (x, y) in features.items() if x}
