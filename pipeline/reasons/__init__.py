@@ -30,9 +30,9 @@ REASON_COLUMNS = ["reason_id", "model_name", "model_version", "language", "label
 def params_from_config(config: ReasonsConfig) -> dict[str, dict]:
     if not 1 <= config.min_reasons <= config.max_reasons:
         raise ConfigError(f"min_reasons {config.min_reasons} / max_reasons {config.max_reasons}",
-                          where="[reasons]", hint="need 1 <= min_reasons <= max_reasons")
+                          where="[reasons]", hint="nodig: 1 <= min_reasons <= max_reasons")
     if not 0 <= config.max_outlier_share < 1:
-        raise ConfigError("max_outlier_share must be in [0, 1)", where="[reasons]")
+        raise ConfigError("max_outlier_share moet in [0, 1) liggen", where="[reasons]")
     common = dict(min_reasons=config.min_reasons, max_reasons=config.max_reasons,
                   max_outlier_share=config.max_outlier_share, random_state=config.random_state,
                   fit_sample_size=config.fit_sample_size)
@@ -56,8 +56,8 @@ def run(con, config: ReasonsConfig, models_dir: Path = Path("models"),
     started = time.perf_counter()
     frame, rest = read_input(con)
     if frame.empty and rest.empty:
-        raise StageInputMissing("no contacts in contact_text",
-                                hint="run `klantvraag prepare` first")
+        raise StageInputMissing("geen voorbereide contacten (contact_text is leeg)",
+                                hint="draai eerst `klantvraag prepare`")
     folder = Path(models_dir) / config.model_name
     command = "reasons --apply" if apply else "reasons"
     with store.Run(con, command, dataclasses.asdict(config)) as record:

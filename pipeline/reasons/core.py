@@ -199,8 +199,8 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
     taxonomy = tax.load(folder / "taxonomy.yaml", model_name)
     ids = _load_ids(folder)
     if not taxonomy.reasons or not ids:
-        raise NotFittedError("no fitted reason model", path=str(folder),
-                             hint="run `klantvraag reasons` without --apply first")
+        raise NotFittedError("geen getraind redenmodel", path=str(folder),
+                             hint="draai eerst `klantvraag reasons` zonder --apply")
     out = _empty(frame)
     outcome = Outcome(out, taxonomy, bank=themes.Bank.load(folder / BANK_FILE),
                       main=_load_main(folder))

@@ -68,7 +68,7 @@ def tfidf_pipeline(kind: str = "char-tfidf", *, n_components: int = 100,
     elif kind == "hybrid-tfidf":
         vectorizer = FeatureUnion([("char", char), ("word", word)])
     else:
-        raise ConfigError(f"unknown TF-IDF backend '{kind}'", hint=f"use one of {TFIDF_SPECS}")
+        raise ConfigError(f"onbekende TF-IDF-variant '{kind}'", hint=f"kies een van {TFIDF_SPECS}")
     return Pipeline([
         ("tfidf", vectorizer),
         ("svd", TruncatedSVD(n_components=n_components, algorithm="randomized", n_iter=5,
@@ -128,7 +128,7 @@ class SentenceEmbedder:
             try:
                 self._model = SentenceTransformer(self.path, device="cpu", local_files_only=True)
             except Exception as exc:  # a broken folder: tell the user which one
-                raise ConfigError(f"cannot load sentence-transformers model: {exc}",
+                raise ConfigError(f"kan het sentence-transformers-model niet laden: {exc}",
                                   path=self.path,
                                   hint="give a local model folder or an installed package "
                                        f"such as {MINILM_PACKAGE}") from exc
@@ -212,7 +212,7 @@ def model_path_from_package(package: str) -> Path:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ConfigError(f"embedding model package '{package}' is not installed",
+        raise ConfigError(f"pakket '{package}' met het embeddingmodel is niet geïnstalleerd",
                           hint=f"pip install {package}, or give a local model folder") from exc
     getter = getattr(module, "get_model_path", None)
     if getter is None:
@@ -237,7 +237,7 @@ def make_embedder(spec: str, *, random_state: int = 42, language: str = "nl"):
         return SentenceEmbedder(Path(spec).expanduser())
     if spec and "/" not in spec:
         return SentenceEmbedder(model_path_from_package(spec))
-    raise ConfigError(f"unknown embedding model '{spec}'",
-                      hint=f"use {', '.join(TFIDF_SPECS)}, minilm, a local sentence-transformers "
-                           "folder or an installed package that carries one, or "
-                           "SENTENCE+TFIDF such as minilm+char-tfidf")
+    raise ConfigError(f"onbekend embeddingmodel '{spec}'",
+                      hint=f"gebruik {', '.join(TFIDF_SPECS)}, minilm, een lokale map met een "
+                           "sentence-transformers-model of een geïnstalleerd pakket dat er een "
+                           "bevat, of SENTENCE+TFIDF zoals minilm+char-tfidf")

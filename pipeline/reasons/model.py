@@ -399,8 +399,8 @@ class ReasonModel:
         for; the fourth array says which texts fit it (reach ``threshold_``; the rest are
         drift: placed, but candidates for a new reason)."""
         if not hasattr(self, "bank_") or not hasattr(self, "centroids_"):
-            raise NotFittedError("the reason model is not fitted or loaded",
-                                 hint="run `klantvraag reasons` without --apply first")
+            raise NotFittedError("het redenmodel is niet getraind of geladen",
+                                 hint="draai eerst `klantvraag reasons` zonder --apply")
         if not self.centroids_:
             empty = np.full(len(texts), OUTLIER)
             return empty, np.zeros(len(texts)), empty, np.zeros(len(texts), dtype=bool)
@@ -416,8 +416,8 @@ class ReasonModel:
     def transform_with_sub(self, texts: Sequence[str]):
         """Reason label, probability and sub-reason (-1: none) per text; no refitting."""
         if not hasattr(self, "bank_") or not hasattr(self, "centroids_"):
-            raise NotFittedError("the reason model is not fitted or loaded",
-                                 hint="run `klantvraag reasons` without --apply first")
+            raise NotFittedError("het redenmodel is niet getraind of geladen",
+                                 hint="draai eerst `klantvraag reasons` zonder --apply")
         if not self.centroids_:
             return (np.full(len(texts), OUTLIER), np.zeros(len(texts)),
                     np.full(len(texts), OUTLIER))
@@ -476,8 +476,8 @@ class ReasonModel:
     def load(cls, folder: str | Path) -> "ReasonModel":
         folder = Path(folder)
         if not (folder / "model.json").exists():
-            raise NotFittedError("no fitted reason model here", path=str(folder),
-                                 hint="run `klantvraag reasons` without --apply first")
+            raise NotFittedError("hier staat geen getraind redenmodel", path=str(folder),
+                                 hint="draai eerst `klantvraag reasons` zonder --apply")
         try:
             return cls._load(folder)
         except NotFittedError:
@@ -510,8 +510,8 @@ class ReasonModel:
                                 else np.zeros((0, width), dtype=np.float32))
         if needs_saving(model.embedding_model):
             if meta["versions"].get("scikit-learn") != _versions()["scikit-learn"]:
-                raise NotFittedError("model saved with another scikit-learn version",
-                                     path=str(folder), hint="refit: `klantvraag reasons`")
+                raise NotFittedError("model bewaard met een andere scikit-learn-versie",
+                                     path=str(folder), hint="train opnieuw: `klantvraag reasons`")
             model.embedder_ = joblib.load(folder / "embedder.joblib")
         else:
             model.embedder_ = make_embedder(model.embedding_model)

@@ -45,11 +45,11 @@ def build(con: duckdb.DuckDBPyConnection, config: ReportConfig) -> Report:
         raise ConfigError("[report] handling_minutes mag niet negatief zijn")
     if any(not 0 <= float(v) <= 1 for v in (config.removal_rate or {}).values()):
         raise ConfigError("[report] removal_rate moet per categorie tussen 0 en 1 liggen",
-                          hint="e.g. removal_rate = { voorkomen = 0.5, verschuiven = 0.3 }")
+                          hint="bijvoorbeeld removal_rate = { voorkomen = 0.5, verschuiven = 0.3 }")
     unknown = set(config.removal_rate or {}) - set(figures.AVOIDABLE)
     if unknown:
         raise ConfigError(f"[report] removal_rate kent onbekende categorieën: {', '.join(sorted(unknown))}",
-                          hint=f"use {', '.join(figures.AVOIDABLE)} (waardevol has no saving)")
+                          hint=f"gebruik {', '.join(figures.AVOIDABLE)} (waardevol levert geen besparing op)")
     if config.project_min_contacts < 1:
         raise ConfigError("[report] project_min_contacts moet minstens 1 zijn")
     texts = Texts(config.lang, config.currency)

@@ -26,8 +26,8 @@ def model_path(config: Config) -> Path:
 def write(con, config: Config, out: Path, count: int | None = None) -> Summary:
     n_tags = con.execute("SELECT count(*) FROM contact_tags").fetchone()[0]
     if n_tags == 0:
-        raise StageInputMissing("no tagged contacts to label", where="contact_tags",
-                                hint="run `klantvraag tag` first")
+        raise StageInputMissing("geen gelabelde contacten om voor te leggen", where="contact_tags",
+                                hint="draai eerst `klantvraag tag`")
     count = count or config.tagging.label_count
     pool = analyst.candidates(con)
     chosen = analyst.select_uncertain(pool, count)

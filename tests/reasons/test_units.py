@@ -100,9 +100,9 @@ def test_match_is_one_to_one_by_overlap():
 
 
 def test_unknown_embedding_model_is_a_config_error():
-    with pytest.raises(ConfigError, match="not installed"):
+    with pytest.raises(ConfigError, match="niet geïnstalleerd"):
         make_embedder("no-such-model-package")
-    with pytest.raises(ConfigError, match="unknown embedding model"):
+    with pytest.raises(ConfigError, match="onbekend embeddingmodel"):
         make_embedder("some/hub-name")
 
 
