@@ -145,6 +145,13 @@ class Runner:
             return 1
         return max(1, len(self._client.scheduler_info().get("workers", {})))
 
+    def share(self, value: Any) -> Any:
+        """``value`` as an argument for :meth:`map`: on a cluster sent to every worker once
+        (scattered), so tasks do not carry it; here the value itself."""
+        if self._client is None:
+            return value
+        return self._client.scatter(value, broadcast=True, hash=False)
+
     def map(self, function: Callable, items: Iterable, *args) -> Iterator:
         """``function(item, *args)`` per item, results in the items' order. On a cluster at
         most two tasks per worker are in flight, so the items (batches read from the store)

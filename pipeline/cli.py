@@ -39,6 +39,13 @@ DbOption = Annotated[Path, typer.Option(
 ConfigOption = Annotated[Optional[Path], typer.Option(
     "--config", help="A TOML file that overrides the defaults (default: ./klantvraag.toml if present).")]
 DEFAULT_DB = Path("data/klantvraag.duckdb")
+WorkersOption = Annotated[Optional[int], typer.Option(
+    "--workers", min=1,
+    help="Spread the per-contact work (prepare, tag) over a local Dask cluster of this many "
+         "worker processes (needs the [dask] extra).")]
+SchedulerOption = Annotated[Optional[str], typer.Option(
+    "--scheduler", help="Use a running Dask cluster, e.g. tcp://HOST:8786 (see README, "
+                        "'Grote exports').")]
 
 
 def _version(value: bool) -> None:
@@ -109,22 +116,29 @@ def _ingest(con, config: Config, paths: list[Path]) -> Summary:
     return ingest.run(con, paths, config.ingest)
 
 
-def _prepare(con, config: Config) -> Summary:
+def _runner(workers: Optional[int], scheduler: Optional[str]):
+    from pipeline.batches import Runner
+
+    return Runner(workers=workers, scheduler=scheduler)
+
+
+def _prepare(con, config: Config, runner=None) -> Summary:
     from pipeline import nlp
 
-    return nlp.run(con, config.nlp, workers=config.nlp.workers or None)
+    return nlp.run(con, config.nlp, workers=config.nlp.workers or None, runner=runner)
 
 
-def _reasons(con, config: Config, apply: bool = False) -> Summary:
+def _reasons(con, config: Config, apply: bool = False, runner=None) -> Summary:
+    # Reasons fit on a sample and assign in this process; ``runner`` is not used here yet.
     from pipeline import reasons
 
     return reasons.run(con, config.reasons, models_dir=Path(config.models_dir), apply=apply)
 
 
-def _tag(con, config: Config) -> Summary:
+def _tag(con, config: Config, runner=None) -> Summary:
     from pipeline import tagging
 
-    return tagging.run(con, config.tagging)
+    return tagging.run(con, config.tagging, runner=runner)
 
 
 def _report(con, config: Config, out: Optional[Path], lang: Optional[str]) -> Summary:
@@ -156,11 +170,12 @@ def ingest(
 
 
 @app.command()
-def prepare(db: DbOption = DEFAULT_DB, config_file: ConfigOption = None) -> None:
+def prepare(db: DbOption = DEFAULT_DB, config_file: ConfigOption = None,
+            workers: WorkersOption = None, scheduler: SchedulerOption = None) -> None:
     """Clean the messages: strip quotes, signatures and greetings, mask personal data, detect language."""
     def work():
-        with _opened(db, config_file) as (config, con):
-            return [_prepare(con, config)]
+        with _opened(db, config_file) as (config, con), _runner(workers, scheduler) as runner:
+            return [_prepare(con, config, runner)]
     _guard(work)
 
 
@@ -206,13 +221,15 @@ def tag(
     config_file: ConfigOption = None,
     repeat_days: Annotated[Optional[int], typer.Option(
         "--repeat-days", help="Contacts of the same customer within this many days count as repeats.")] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Tag each contact as avoidable or not, and with its third-party cause, with evidence."""
     def work():
-        with _opened(db, config_file) as (config, con):
+        with _opened(db, config_file) as (config, con), _runner(workers, scheduler) as runner:
             if repeat_days is not None:
                 config.tagging.repeat_window_days = repeat_days
-            return [_tag(con, config)]
+            return [_tag(con, config, runner)]
     _guard(work)
 
 
@@ -240,14 +257,16 @@ def run(
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unreadable file.")] = False,
     lang: LangOption = None,
     out: OutOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Everything in one go: ingest, prepare, reasons, tag and report."""
     def work():
-        with _opened(db, config_file) as (config, con):
+        with _opened(db, config_file) as (config, con), _runner(workers, scheduler) as runner:
             config.ingest.strict = config.ingest.strict or strict
             _print(_ingest(con, config, paths))
             for stage in (_prepare, _reasons, _tag):
-                _print(stage(con, config))
+                _print(stage(con, config, runner=runner))
             return [_report(con, config, out, lang)]
     _guard(work)
 
