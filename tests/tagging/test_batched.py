@@ -62,3 +62,28 @@ def test_stream_keeps_a_group_in_one_batch(con):
     groups = [{row["k"] for row in part} for part in parts]
     assert all(not (a & b) for a, b in zip(groups, groups[1:]))
     assert all(len(part) >= 4 for part in parts[:-1])
+
+
+def test_interrupted_run_keeps_the_previous_tags(prepared, tagger, monkeypatch):
+    from pipeline.tagging import batched
+
+    path, config = prepared
+    con = store.connect(path)
+    try:
+        tagging.run(con, config.tagging, tagger=tagger, batch_size=50)
+        before = _tables(con)
+        real, calls = batched.tag_batch, []
+
+        def interrupted(*args):
+            calls.append(1)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            return real(*args)
+
+        monkeypatch.setattr(batched, "tag_batch", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            tagging.run(con, config.tagging, tagger=tagger, batch_size=50)
+        assert _tables(con) == before
+        assert not path.with_name(path.name + ".work").exists()
+    finally:
+        con.close()
