@@ -93,6 +93,13 @@ FollowOption = Annotated[bool, typer.Option(
 DEFAULT_DB = Path("data/klantvraag.duckdb")
 LOG_NAME = "klantvraag-fouten.log"
 _settings = {"debug": False}
+WorkersOption = Annotated[Optional[int], typer.Option(
+    "--workers", metavar="AANTAL", min=1,
+    help="Verdeel het werk per contact (voorbereiden, labelen) over een lokaal Dask-cluster met "
+         "zoveel werkprocessen (extra [dask] nodig).")]
+SchedulerOption = Annotated[Optional[str], typer.Option(
+    "--scheduler", metavar="ADRES", help="Gebruik een draaiend Dask-cluster, bijvoorbeeld "
+                                         "tcp://HOST:8786 (README, 'Grote exports').")]
 
 
 def _version(value: bool) -> None:
@@ -223,13 +230,20 @@ def _ingest(con, config: Config, paths: list[Path]) -> Summary:
     return ingest.run(con, paths, config.ingest)
 
 
-def _prepare(con, config: Config) -> Summary:
+def _runner(workers: Optional[int], scheduler: Optional[str]):
+    from pipeline.batches import Runner
+
+    return Runner(workers=workers, scheduler=scheduler)
+
+
+def _prepare(con, config: Config, runner=None) -> Summary:
     from pipeline import nlp
 
-    return nlp.run(con, config.nlp, workers=config.nlp.workers or None)
+    return nlp.run(con, config.nlp, workers=config.nlp.workers or None, runner=runner)
 
 
-def _reasons(con, config: Config, apply: bool = False) -> Summary:
+def _reasons(con, config: Config, apply: bool = False, runner=None) -> Summary:
+    # Reasons fit on a sample and assign in this process; ``runner`` is not used here yet.
     from pipeline.atomic import remove_leftovers
 
     from pipeline import reasons
@@ -240,12 +254,12 @@ def _reasons(con, config: Config, apply: bool = False) -> Summary:
     return reasons.run(con, config.reasons, models_dir=Path(config.models_dir), apply=apply)
 
 
-def _tag(con, config: Config) -> Summary:
+def _tag(con, config: Config, runner=None) -> Summary:
     from pipeline import tagging
     from pipeline.tagging.labelling import model_path
 
     return tagging.run(con, config.tagging, organisation=config.organisatie,
-                       model_path=model_path(config))
+                       model_path=model_path(config), runner=runner)
 
 
 def _report(con, config: Config, out: Optional[Path], lang: Optional[str],
@@ -311,11 +325,12 @@ def inspect(
 
 
 @app.command()
-def prepare(db: DbOption = DEFAULT_DB, config_file: ConfigOption = None) -> None:
+def prepare(db: DbOption = DEFAULT_DB, config_file: ConfigOption = None,
+            workers: WorkersOption = None, scheduler: SchedulerOption = None) -> None:
     """Schoon de berichten op: citaten, handtekeningen en groeten weg, persoonsgegevens gemaskeerd, taal bepaald."""
     def work():
-        with _opened(db, config_file) as (config, con):
-            return [_prepare(con, config)]
+        with _opened(db, config_file) as (config, con), _runner(workers, scheduler) as runner:
+            return [_prepare(con, config, runner)]
     _guard(work, db)
 
 
@@ -364,13 +379,15 @@ def tag(
     config_file: ConfigOption = None,
     repeat_days: Annotated[Optional[int], typer.Option(
         "--repeat-days", metavar="DAGEN", help="Contacten van dezelfde klant binnen zoveel dagen tellen als herhaalcontact.")] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Label elk contact: voorkomen, verschuiven, automatiseren of waardevol, en de derde partij als oorzaak, met bewijs."""
     def work():
-        with _opened(db, config_file) as (config, con):
+        with _opened(db, config_file) as (config, con), _runner(workers, scheduler) as runner:
             if repeat_days is not None:
                 config.tagging.repeat_window_days = repeat_days
-            return [_tag(con, config)]
+            return [_tag(con, config, runner)]
     _guard(work, db)
 
 
@@ -379,13 +396,13 @@ def label(
     db: DbOption = DEFAULT_DB,
     config_file: ConfigOption = None,
     out: Annotated[Path, typer.Option(
-        "--out", help="Het labelblad (.xlsx) dat geschreven wordt.")] = Path("labelblad.xlsx"),
+        "--out", metavar="BESTAND", help="Het labelblad (.xlsx) dat geschreven wordt.")] = Path("labelblad.xlsx"),
     count: Annotated[Optional[int], typer.Option(
-        "--aantal", min=1, help="Hoeveel contacten op het blad (standaard [tagging] label_count).")] = None,
+        "--aantal", metavar="AANTAL", min=1, help="Hoeveel contacten op het blad (standaard [tagging] label_count).")] = None,
     read: Annotated[Optional[Path], typer.Option(
-        "--read", help="Lees een ingevuld labelblad in, train het tekstmodel opnieuw en tag opnieuw.")] = None,
+        "--read", metavar="BESTAND", help="Lees een ingevuld labelblad in, train het tekstmodel opnieuw en tag opnieuw.")] = None,
 ) -> None:
-    """Learn from the analyst: a sheet of the contacts the tagger is least sure of, and read it back."""
+    """Leer van de analist: een werkblad met de contacten waar de tagger het minst zeker van is, en lees het ingevuld terug."""
     def work():
         from pipeline.tagging import labelling
 
@@ -393,7 +410,7 @@ def label(
             if read is not None:
                 return labelling.read(con, config, read)
             return [labelling.write(con, config, out, count)]
-    _guard(work)
+    _guard(work, db)
 
 
 @app.command()
@@ -401,9 +418,9 @@ def parties(
     paths: Annotated[list[Path], typer.Argument(
         help="De DuckDB-database of exportbestanden/-mappen om in te zoeken.")],
     config_file: ConfigOption = None,
-    minimum: Annotated[int, typer.Option("--min", min=1, help="Alleen namen die minstens zo vaak voorkomen.")] = 2,
+    minimum: Annotated[int, typer.Option("--min", metavar="AANTAL", min=1, help="Alleen namen die minstens zo vaak voorkomen.")] = 2,
 ) -> None:
-    """List organisation and party names found in the data, with a ready-to-paste [organisatie] snippet."""
+    """Toon namen van de organisatie en van partijen in de data, met een [organisatie]-stuk om te plakken."""
     def work():
         from pipeline.tagging import discover
 
@@ -443,17 +460,19 @@ def run(
     csv_dialect: CsvDialectOption = None,
     models: ModelsOption = None,
     follow_symlinks: FollowOption = False,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Alles in één keer: inlezen, voorbereiden, redenen, labelen en rapport."""
     def work():
-        with _opened(db, config_file) as (config, con):
+        with _opened(db, config_file) as (config, con), _runner(workers, scheduler) as runner:
             config.ingest.strict = config.ingest.strict or strict
             config.ingest.follow_symlinks = config.ingest.follow_symlinks or follow_symlinks
             if models:
                 config.models_dir = str(models)
             _print(_ingest(con, config, paths))
             for stage in (_prepare, _reasons, _tag):
-                _print(stage(con, config))
+                _print(stage(con, config, runner=runner))
             return [_report(con, config, out, lang, csv_dialect)]
     _guard(work, db)
 

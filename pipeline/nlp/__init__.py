@@ -5,88 +5,162 @@ cleaned (:mod:`.clean`), PII-masked (:mod:`.pii`), auto-replies marked (:mod:`.a
 language detected (:mod:`.language`) and topic lemmas made (:mod:`.dutch`). Incremental: a
 contact is prepared again only when the hash of its messages (plus the rules' version and the
 settings that shape the output) changed. The pure core is :mod:`.frame`; :mod:`.parallel` spreads
-it over worker processes.
+it over worker processes (or :class:`pipeline.batches.Runner` over a Dask cluster).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from collections import Counter
 from typing import Iterator
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from pipeline import batches
+from pipeline.batches import Runner
 from pipeline.config import NlpConfig
 from pipeline.errors import StageInputMissing
 from pipeline.progress import track
 from pipeline.summary import Summary
 
 CHUNK = 2000
+LEMMA_PART = 20_000          # contacts per part in the lemma step (and per write)
 LEMMA_VERSION = "1"          # bump when code (not data) changes what a contact's row holds
 
 
-def run(con, config: NlpConfig, *, workers: int | None = None, chunk_size: int = CHUNK) -> Summary:
+def run(con, config: NlpConfig, *, workers: int | None = None, chunk_size: int = CHUNK,
+        runner: Runner | None = None) -> Summary:
     """Prepare every new or changed contact; remove rows of contacts no longer in the store.
 
+    Streams: the contacts to do, their cleaned texts and their lemmas pass chunk by chunk
+    through Parquet shards in a folder beside the database, so memory stays flat however large
+    the store. Rows are written per chunk, each in its own transaction: an interrupted run keeps
+    what it finished, and the next run (incremental by hash) goes on from there.
+
     workers: processes for cleaning and lemmas (default: the CPUs available, at most 4; runs
-    under PARALLEL_MIN_CONTACTS contacts stay in this process)."""
+    under PARALLEL_MIN_CONTACTS contacts stay in this process). runner: a Dask cluster
+    (:class:`pipeline.batches.Runner`) that does the cleaning and lemmas instead."""
     from pipeline import store
     from pipeline.nlp import parallel
-    from pipeline.nlp.frame import OUTPUT_COLUMNS, add_languages, finish, lemma_maker
 
     n_contacts = con.execute("SELECT count(*) FROM contacts").fetchone()[0]
     if not n_contacts:
-        raise StageInputMissing("the database holds no contacts yet",
-                                hint="run `klantvraag ingest EXPORT` first")
+        raise StageInputMissing("de database bevat nog geen contacten",
+                                hint="draai eerst `klantvraag ingest EXPORT`")
+    runner = runner or Runner()
     salt = hash_salt(config)
-    with store.Run(con, "prepare", dataclasses.asdict(config)) as run_record:
-        todo = con.execute(_HASH_SQL, [salt]).df()
+    with store.Run(con, "prepare", dataclasses.asdict(config)) as run_record, \
+            batches.work_dir(con, "prepare") as folder:
+        removed = _remove_vanished(con)
+        todo = folder / "todo.parquet"
+        con.execute(f"COPY ({_HASH_SQL.replace('?', _quoted(salt))}) TO '{_path(todo)}' "
+                    "(FORMAT parquet)")
+        n_todo = con.execute(f"SELECT count(*) FROM read_parquet('{_path(todo)}')").fetchall()[0][0]
         n_workers = workers if workers is not None else parallel.default_workers()
-        if len(todo) < parallel.PARALLEL_MIN_CONTACTS:
+        if n_todo < parallel.PARALLEL_MIN_CONTACTS or runner.distributed:
             n_workers = 1
-        # Languages are detected here, chunk by chunk, while the workers clean the next chunks.
-        frames = [add_languages(frame) for frame in parallel.clean_chunks(
-            _chunks(con, todo, chunk_size, config.max_text_chars), config.question_turns,
-            n_workers)]
-        if frames:
-            result = pd.concat(frames, ignore_index=True)
-            texts, langs = result["question_text"].tolist(), result["language"].tolist()
-            # Lemmas need the corpus's word counts (spelling), so they come after cleaning; the
-            # unchanged contacts' questions count too, so an update spells like a full run.
-            kept = _unchanged_questions(con, todo)
-            maker = lemma_maker(texts + [t or "" for t, _ in kept],
-                                langs + [lang or "nl" for _, lang in kept], config.batch_size)
-            result = finish(result, parallel.lemma_chunks(maker, texts, langs, n_workers))
-        else:
-            result = pd.DataFrame(columns=OUTPUT_COLUMNS)
-        removed = _write(con, result, OUTPUT_COLUMNS)
-        summary = _summary(con, result, n_contacts, removed, config)
-        run_record.counts = {"contacts": n_contacts, "prepared": len(result),
-                             "unchanged": n_contacts - len(result), "removed": removed,
-                             "workers": n_workers,
-                             "auto_replies": int(result["is_auto_reply"].sum()) if len(result) else 0}
+        tally = _clean(con, todo, folder, n_todo, chunk_size, config, n_workers, runner)
+        if tally.prepared:
+            maker = _lemma_maker(con, folder, todo, config)
+            _lemmas_and_write(con, folder, n_todo, maker, n_workers, runner)
+        summary = _summary(con, tally, n_contacts, removed, config)
+        run_record.counts = {"contacts": n_contacts, "prepared": tally.prepared,
+                             "unchanged": n_contacts - tally.prepared, "removed": removed,
+                             "workers": runner.n_workers() if runner.distributed else n_workers,
+                             "auto_replies": tally.auto_replies}
     return summary
 
 
-def _unchanged_questions(con, todo: pd.DataFrame) -> list[tuple[str, str]]:
-    con.register("nlp_todo", todo[["contact_id"]])
-    try:
-        return con.execute(
-            "SELECT question_text, language FROM contact_text WHERE NOT is_auto_reply "
-            "AND contact_id NOT IN (SELECT contact_id FROM nlp_todo)").fetchall()
-    finally:
-        con.unregister("nlp_todo")
+# A cleaned shard's columns, typed: a chunk where a column is all empty still reads back as text.
+CLEANED = pa.schema(
+    [(name, pa.string()) for name in ("contact_id", "input_hash")] + [("is_auto_reply", pa.bool_())]
+    + [(name, pa.string()) for name in ("auto_reply_kind", "question_text", "customer_text",
+                                         "agent_text", "bot_text", "pii_counts", "clean_rules",
+                                         "language")]
+    + [("language_confidence", pa.float64())])
 
 
-def _chunks(con, todo: pd.DataFrame, size: int,
+@dataclasses.dataclass
+class _Tally:
+    prepared: int = 0
+    auto_replies: int = 0
+    pii: Counter = dataclasses.field(default_factory=Counter)
+
+
+def _clean(con, todo, folder, n_todo: int, chunk_size: int, config: NlpConfig, n_workers: int,
+           runner: Runner) -> _Tally:
+    """Step 1: clean, mask and detect the language of each chunk; one Parquet shard per chunk."""
+    from pipeline.nlp import parallel
+    from pipeline.nlp.frame import add_languages
+
+    tally = _Tally()
+    chunks = _chunks(con, todo, chunk_size, config.max_text_chars)
+    if runner.distributed:
+        frames = runner.map(parallel.clean_and_detect, chunks, config.question_turns)
+    else:
+        # Languages are detected here, chunk by chunk, while the workers clean the next chunks.
+        frames = (add_languages(frame) for frame in
+                  parallel.clean_chunks(chunks, config.question_turns, n_workers))
+    steps = -(-n_todo // max(1, chunk_size))
+    for number, frame in enumerate(track(frames, "Berichten opschonen", total=steps)):
+        tally.prepared += len(frame)
+        tally.auto_replies += int(frame["is_auto_reply"].sum())
+        for value in frame["pii_counts"]:
+            tally.pii.update(json.loads(value))
+        pq.write_table(pa.Table.from_pandas(frame[CLEANED.names], schema=CLEANED,
+                                            preserve_index=False),
+                       folder / f"clean-{number:06d}.parquet")
+    return tally
+
+
+def _lemma_maker(con, folder, todo, config: NlpConfig):
+    """Step 2: lemmas need the corpus's word counts (spelling), so they come after cleaning; the
+    unchanged contacts' questions count too, so an update spells like a full run. Read as a
+    stream: only the counts are held."""
+    from pipeline.nlp.frame import lemma_maker
+
+    sql = (f"SELECT coalesce(question_text, '') AS q, language AS l FROM ("
+           f"SELECT contact_id, question_text, language "
+           f"FROM read_parquet('{_path(folder)}/clean-*.parquet') "
+           f"UNION ALL SELECT contact_id, question_text, coalesce(language, 'nl') "
+           f"FROM contact_text WHERE NOT is_auto_reply "
+           f"AND contact_id NOT IN (SELECT contact_id FROM read_parquet('{_path(todo)}'))) "
+           f"ORDER BY contact_id")
+    pairs = (row for part in batches.stream(con, sql, size=20_000) for row in part)
+    texts, langs = itertools.tee(pairs)
+    return lemma_maker((row["q"] for row in texts), (row["l"] for row in langs),
+                       config.batch_size)
+
+
+def _lemmas_and_write(con, folder, n_todo: int, maker, n_workers: int, runner: Runner) -> None:
+    """Step 3: lemmas per part of the cleaned shards, each part written in its own transaction."""
+    from pipeline.nlp import parallel
+    from pipeline.nlp.frame import OUTPUT_COLUMNS
+
+    parts = (pd.DataFrame(rows) for rows in batches.stream(
+        con, f"SELECT * FROM read_parquet('{_path(folder)}/clean-*.parquet') ORDER BY contact_id",
+        size=LEMMA_PART))
+    if runner.distributed:
+        # The maker (word counts, spelling index) goes to each worker once, not with each task.
+        done = runner.map(parallel.lemma_frame, parts, runner.share(maker), 1)
+    else:
+        done = runner.map(parallel.lemma_frame, parts, maker, n_workers)
+    for frame in track(done, "Lemma's maken", total=-(-n_todo // LEMMA_PART)):
+        _write(con, frame[OUTPUT_COLUMNS], OUTPUT_COLUMNS)
+
+
+def _chunks(con, todo, size: int,
             max_text_chars: int) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """(contacts, their messages) per chunk of ``size`` contacts, read as they are needed; each
-    message's text cut to ``max_text_chars`` already in the query (a giant message stored by an
-    older klantvraag never reaches memory or spaCy whole)."""
-    starts = range(0, len(todo), size)
-    for start in track(starts, "Berichten opschonen", total=len(starts)):
-        part = todo.iloc[start:start + size].reset_index(drop=True)
+    """(contacts, their messages) per chunk of ``size`` contacts to do, read as they are
+    needed; each message's text cut to ``max_text_chars`` already in the query (a giant message
+    stored by an older klantvraag never reaches memory or spaCy whole)."""
+    for rows in batches.stream(con, f"SELECT * FROM read_parquet('{_path(todo)}') "
+                                    "ORDER BY contact_id", size=size):
+        part = pd.DataFrame(rows, columns=["contact_id", "channel", "subject", "input_hash"])
         con.register("nlp_part", part[["contact_id"]])
         try:
             messages = con.execute(
@@ -106,6 +180,14 @@ def hash_salt(config: NlpConfig) -> str:
     if config.max_text_chars != NlpConfig.max_text_chars:   # the default keeps existing rows
         salt += f"|{config.max_text_chars}"
     return salt
+
+
+def _path(path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 # Hash of what a contact's row depends on: its channel, subject and messages, plus `salt`
@@ -128,37 +210,42 @@ ORDER BY h.contact_id
 """
 
 
-def _write(con, result: pd.DataFrame, columns: list[str]) -> int:
-    """Replace the rows of the prepared contacts and drop rows of vanished contacts, in one
-    transaction; copy the language to contacts.language."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        removed = con.execute(
-            "SELECT count(*) FROM contact_text WHERE contact_id NOT IN (SELECT contact_id FROM contacts)"
-        ).fetchone()[0]
-        con.execute("DELETE FROM contact_text WHERE contact_id NOT IN (SELECT contact_id FROM contacts)")
-        if len(result):
-            frame = result[columns]
-            con.register("nlp_result", frame)
-            con.execute("DELETE FROM contact_text WHERE contact_id IN (SELECT contact_id FROM nlp_result)")
-            con.execute(f"INSERT INTO contact_text ({', '.join(columns)}) "
-                        f"SELECT {', '.join(columns)} FROM nlp_result")
-            con.execute("UPDATE contacts SET language = r.language FROM nlp_result r "
-                        "WHERE contacts.contact_id = r.contact_id "
-                        "AND contacts.language IS DISTINCT FROM r.language")
-            con.unregister("nlp_result")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+def _remove_vanished(con) -> int:
+    """Drop the rows of contacts no longer in the store; how many."""
+    removed = con.execute(
+        "SELECT count(*) FROM contact_text WHERE contact_id NOT IN (SELECT contact_id FROM contacts)"
+    ).fetchone()[0]
+    if removed:
+        con.execute("DELETE FROM contact_text "
+                    "WHERE contact_id NOT IN (SELECT contact_id FROM contacts)")
     return removed
 
 
-def _summary(con, result: pd.DataFrame, n_contacts: int, removed: int, config: NlpConfig) -> Summary:
+def _write(con, result: pd.DataFrame, columns: list[str]) -> None:
+    """Replace the rows of one part of the prepared contacts and copy the language to
+    contacts.language, in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("nlp_result", result[columns])
+        con.execute("DELETE FROM contact_text WHERE contact_id IN (SELECT contact_id FROM nlp_result)")
+        con.execute(f"INSERT INTO contact_text ({', '.join(columns)}) "
+                    f"SELECT {', '.join(columns)} FROM nlp_result")
+        con.execute("UPDATE contacts SET language = r.language FROM nlp_result r "
+                    "WHERE contacts.contact_id = r.contact_id "
+                    "AND contacts.language IS DISTINCT FROM r.language")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("nlp_result")
+
+
+def _summary(con, tally: _Tally, n_contacts: int, removed: int, config: NlpConfig) -> Summary:
     summary = Summary(title="Voorbereiden: opschonen, anonimiseren, taal", columns=["", "contacten"])
     summary.rows.append(["in de database", n_contacts])
-    summary.rows.append(["nu voorbereid (nieuw of gewijzigd)", len(result)])
-    summary.rows.append(["ongewijzigd, overgeslagen", n_contacts - len(result)])
+    summary.rows.append(["nu voorbereid (nieuw of gewijzigd)", tally.prepared])
+    summary.rows.append(["ongewijzigd, overgeslagen", n_contacts - tally.prepared])
     if removed:
         summary.rows.append(["verwijderd (niet meer in de export)", removed])
     stats = con.execute(
@@ -175,9 +262,7 @@ def _summary(con, result: pd.DataFrame, n_contacts: int, removed: int, config: N
     if stats[1]:
         summary.warnings.append(f"{stats[1]} contacten zonder klantvraag (alleen medewerker- of "
                                 "bottekst, of een lege e-mail)")
-    pii_total: Counter = Counter()
-    for value in result["pii_counts"] if len(result) else []:
-        pii_total.update(json.loads(value))
+    pii_total = tally.pii
     if pii_total:
         summary.notes.append("gemaskeerd: " + ", ".join(f"{k} {v:,}" for k, v in pii_total.most_common()))
     return summary

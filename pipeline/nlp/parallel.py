@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 
 import pandas as pd
 
-from pipeline.nlp.frame import clean_frame, lemma_strings
+from pipeline.nlp.frame import add_languages, clean_frame, finish, lemma_strings
 
 # Below this many contacts a pool costs more than it saves.
 PARALLEL_MIN_CONTACTS = 4000
@@ -91,3 +91,16 @@ def lemma_chunks(maker, texts: list[str], languages: list[str], workers: int,
     return [lemmas for part in parts for lemmas in part]
 
 
+
+
+def clean_and_detect(chunk: tuple[pd.DataFrame, pd.DataFrame], question_turns: int) -> pd.DataFrame:
+    """One chunk's cleaning and languages, as a task on a Dask worker (its rules and the
+    language detector load once per worker process, on first use)."""
+    contacts, messages = chunk
+    return add_languages(clean_frame(contacts, messages, question_turns))
+
+
+def lemma_frame(frame: pd.DataFrame, maker, workers: int = 1) -> pd.DataFrame:
+    """A part of cleaned rows with its question_lemmas and prepared_at filled in."""
+    return finish(frame, lemma_chunks(maker, frame["question_text"].tolist(),
+                                      frame["language"].tolist(), workers))

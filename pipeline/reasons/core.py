@@ -209,7 +209,11 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
         if len(rows) == 0:
             continue
         model = ReasonModel.load(folder / language)
-        labels, probs, subs, fits = model.assign(frame["text"].iloc[rows].tolist())
+        # Embedded and assigned in batches: memory for embeddings stays that of one batch.
+        texts = frame["text"].iloc[rows].tolist()
+        parts = [model.assign(texts[i:i + APPLY_BATCH])
+                 for i in range(0, len(texts), APPLY_BATCH)]
+        labels, probs, subs, fits = (np.concatenate(column) for column in zip(*parts))
         out.loc[rows, "reason_id"] = _named(labels, class_ids)
         sub_ids = sub_reason_ids(model, class_ids)
         out.loc[rows, "sub_reason_id"] = _named(subs, dict(enumerate(sub_ids)))
@@ -222,6 +226,9 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
     misfit = out["how"].eq("outlier")
     outcome.drift = frame.loc[misfit.to_numpy(), ["contact_id", "language", "text", "lemmas"]]
     return outcome
+
+
+APPLY_BATCH = 20_000         # texts embedded at once by `reasons --apply`
 
 
 def _named(labels: np.ndarray, ids: dict[int, str]) -> list[str | None]:

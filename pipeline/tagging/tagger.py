@@ -121,13 +121,21 @@ class Tagger:
                 yield from hits
 
     # -- tagging -----------------------------------------------------------------------------
-    def tag(self, contacts: list[ContactInput],
-            repeat_window_days: float | None = None) -> list[TagResult]:
-        """Tag a batch; ``repeat_window_days`` overrides the window given at construction."""
+    def tag(self, contacts: list[ContactInput], repeat_window_days: float | None = None, *,
+            hits: list[dict[str, list[Hit]]] | None = None,
+            votes: "Votes | None" = None) -> list[TagResult]:
+        """Tag a batch; ``repeat_window_days`` overrides the window given at construction.
+
+        A run too large for one batch passes, per batch, the ``hits`` already found for it and
+        the ``votes`` of the whole run (:meth:`votes`), so learned defaults and the fallback
+        prior are those of the run, not of the batch (repeats need each customer's contacts in
+        one batch)."""
         window = self.repeat_window_days if repeat_window_days is None else repeat_window_days
-        all_hits = self.hits(contacts)
+        all_hits = self.hits(contacts) if hits is None else hits
         factors = self.weights.get("sources", {})
         phrase = [avoidable.phrase_signals(h, self.rules, factors) for h in all_hits]
+        if votes is None:
+            votes = self._votes(contacts, phrase)
         strong = float(self.weights.get("failure_context_score", 2.0))
         parties = [third_party.find(h, self.rules, self.weights,
                                     failure=avoidable.scores(p)["voorkomen"] >= strong)
@@ -137,8 +145,8 @@ class Tagger:
             [repeat.RepeatInput(c.contact_id, c.customer_key, c.started_at, c.reason_id,
                                 frozenset((c.question_lemmas or "").split())) for c in contacts],
             window, float(self.weights.get("repeat_min_overlap", 0.3)))
-        learned = self._learned_defaults(contacts, phrase)
-        prior = self._prior(phrase)
+        learned = self._learned_defaults(votes.by_reason)
+        prior = self._prior(votes.prior)
         model = self._model_probabilities(contacts)
 
         # First every contact's rule signals, so that the learned combiner runs once per batch.
@@ -333,40 +341,46 @@ class Tagger:
         return [Signal(cfg.get("category", "voorkomen"), float(cfg.get("weight", 1.0)),
                        main.rule_id, "third_party", main.span)]
 
-    def _prior(self, phrase: list[list[Signal]]) -> tuple[str, int] | None:
+    def votes(self, contacts: list[ContactInput],
+              hits: list[dict[str, list[Hit]]]) -> Votes:
+        """What a batch adds to the run's learned defaults and fallback prior (add them up with
+        :meth:`Votes.add` over the batches of a run)."""
+        factors = self.weights.get("sources", {})
+        return self._votes(contacts, [avoidable.phrase_signals(h, self.rules, factors)
+                                      for h in hits])
+
+    def _votes(self, contacts: list[ContactInput], phrase: list[list[Signal]]) -> Votes:
+        """Per contact with strong phrase signals, its best category: counted for the fallback
+        prior and, when it has a reason without a set default, for that reason."""
+        strong = float(self.weights.get("reason_learned", {}).get("strong_score", 2.0))
+        votes = Votes()
+        for contact, signals in zip(contacts, phrase):
+            totals = avoidable.scores(signals)
+            best = max(totals, key=totals.get)
+            if totals[best] >= strong:
+                votes.prior[best] += 1
+            if contact.reason_id and not contact.reason_default and totals[best] >= strong:
+                votes.by_reason.setdefault(contact.reason_id, Counter())[best] += 1
+        return votes
+
+    def _prior(self, counter: Counter) -> tuple[str, int] | None:
         """For contacts without any signal: the most common category among strong contacts."""
         cfg = self.weights.get("fallback", {})
         if not cfg.get("learn", False):
             return None
-        strong = float(self.weights.get("reason_learned", {}).get("strong_score", 2.0))
-        counter: Counter = Counter()
-        for signals in phrase:
-            totals = avoidable.scores(signals)
-            best = max(totals, key=totals.get)
-            if totals[best] >= strong:
-                counter[best] += 1
         n = sum(counter.values())
         if n < int(cfg.get("min_contacts", 20)):
             return None
-        return counter.most_common(1)[0][0], n
+        return _most_common(counter), n
 
-    def _learned_defaults(self, contacts: list[ContactInput],
-                          phrase: list[list[Signal]]) -> dict[str, tuple[str, int, float]]:
+    def _learned_defaults(self, votes: dict[str, Counter]) -> dict[str, tuple[str, int, float]]:
         """Per reason without a set default: the category most of its strong contacts have."""
         cfg = self.weights.get("reason_learned", {})
-        strong = float(cfg.get("strong_score", 2.0))
-        votes: dict[str, Counter] = {}
-        for contact, signals in zip(contacts, phrase):
-            if not contact.reason_id or contact.reason_default:
-                continue
-            totals = avoidable.scores(signals)
-            best = max(totals, key=totals.get)
-            if totals[best] >= strong:
-                votes.setdefault(contact.reason_id, Counter())[best] += 1
         learned = {}
         for reason_id, counter in votes.items():
             n = sum(counter.values())
-            category, count = counter.most_common(1)[0]
+            category = _most_common(counter)
+            count = counter[category]
             if n >= int(cfg.get("min_contacts", 5)) and count / n >= float(cfg.get("min_share", 0.6)):
                 learned[reason_id] = (category, n, count / n)
         return learned
@@ -377,6 +391,26 @@ def _row(model: dict | None, head: str, i: int) -> dict[str, float] | None:
         return None
     classes, probabilities = model[head]
     return {label: float(p) for label, p in zip(classes, probabilities[i])}
+
+
+@dataclass
+class Votes:
+    """Strong contacts' best categories, counted over a run: all (the fallback prior) and per
+    reason (learned defaults). Small: one counter per reason, whatever the run's size."""
+    prior: Counter = field(default_factory=Counter)
+    by_reason: dict[str, Counter] = field(default_factory=dict)
+
+    def add(self, other: "Votes") -> "Votes":
+        self.prior.update(other.prior)
+        for reason_id, counter in other.by_reason.items():
+            self.by_reason.setdefault(reason_id, Counter()).update(counter)
+        return self
+
+
+def _most_common(counter: Counter) -> str:
+    """The most counted key; a tie goes to the first in alphabetical order, so the answer is the
+    same whatever order the batches of a run were counted in."""
+    return min(counter.items(), key=lambda item: (-item[1], item[0]))[0]
 
 
 def _unique_mentions(mentions: list[third_party.Mention]) -> list[third_party.Mention]:

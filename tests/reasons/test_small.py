@@ -95,3 +95,27 @@ def test_sentence_plus_tfidf_backend_round_trips(tmp_path):
     assert again.transform(texts)[0].tolist() == model.transform(texts)[0].tolist()
     with pytest.raises(Exception, match="niet geïnstalleerd|onbekend"):
         make_embedder("no-such-model-package+char-tfidf")
+
+
+def test_apply_in_batches_assigns_the_same(small_english, tmp_path_factory, monkeypatch):
+    """`reasons --apply` embeds and assigns in batches: the batch size changes nothing."""
+    from pipeline.reasons import core
+
+    frame = small_english[0]
+    models = tmp_path_factory.mktemp("models-batched")
+    con = store.connect(":memory:")
+    try:
+        load(con, frame)
+        run(con, ReasonsConfig(min_reasons=3, max_reasons=12), models_dir=models)
+        tables = []
+        for size in (3, 100_000):
+            monkeypatch.setattr(core, "APPLY_BATCH", size)
+            run(con, ReasonsConfig(min_reasons=3, max_reasons=12), models_dir=models, apply=True)
+            tables.append(con.execute("SELECT contact_id, reason_id, sub_reason_id, probability, "
+                                      "how FROM contact_reasons ORDER BY ALL").fetchall())
+    finally:
+        con.close()
+    # Labels exactly; probabilities up to float32 rounding (BLAS sums in another order).
+    assert len(tables[0]) == len(frame)
+    assert [r[:3] + r[4:] for r in tables[0]] == [r[:3] + r[4:] for r in tables[1]]
+    assert [r[3] for r in tables[0]] == pytest.approx([r[3] for r in tables[1]], abs=1e-5)

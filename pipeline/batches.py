@@ -1,0 +1,170 @@
+"""Batches, shards and where they run: what lets a stage work through a large store with flat
+memory, in this process or on a Dask cluster.
+
+- :func:`stream` reads a query's rows in Arrow batches (DuckDB ``to_arrow_reader``), cut only
+  where a key changes when a stage needs a whole group in one batch (a customer's contacts).
+- :func:`work_dir` is a folder beside the database where batches leave their results as Parquet
+  shards; DuckDB reads them back with ``read_parquet`` and stays the store.
+- :class:`Runner` maps a function over batches: in this process (the default, nothing to start)
+  or on a Dask distributed cluster (``--workers N`` starts a local one, ``--scheduler URL`` uses
+  a running one). The functions are plain module-level functions of one batch; what they need
+  that is expensive to build (rules, models) they load once per worker process.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections import deque
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import pyarrow as pa
+
+DEFAULT_BATCH = 5000
+
+
+def stream(con, sql: str, params: list | None = None, size: int = DEFAULT_BATCH,
+           key: str | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Rows of ``sql`` as lists of dicts, about ``size`` at a time. With ``key`` (a column the
+    query orders by) a batch is cut only where the key changes, so a group never spans two
+    batches (a group larger than ``size`` makes one larger batch). Reads on its own cursor (an Arrow record batch reader),
+    so the caller's connection stays free."""
+    cursor = con.cursor()
+    try:
+        reader = cursor.sql(sql, params=params or None).to_arrow_reader(max(1, size))
+        pending: list[dict[str, Any]] = []
+        for record_batch in reader:
+            pending.extend(pa.Table.from_batches([record_batch]).to_pylist())
+            while len(pending) >= size:
+                cut = _cut(pending, size, key)
+                if cut is None:
+                    break
+                yield pending[:cut]
+                pending = pending[cut:]
+        if pending:
+            yield pending
+    finally:
+        cursor.close()
+
+
+def _cut(rows: list[dict], size: int, key: str | None) -> int | None:
+    """Where to end a batch of about ``size`` rows: at ``size``, or later where ``key`` changes;
+    None when the group at the end may go on in rows not read yet."""
+    if key is None:
+        return size
+    for i in range(size, len(rows)):
+        if rows[i][key] != rows[i - 1][key] or rows[i][key] is None:
+            return i
+    return None
+
+
+def database_path(con) -> Path | None:
+    """The file of the connection's main database; None for an in-memory one."""
+    for _, name, file in con.execute("PRAGMA database_list").fetchall():
+        if name == con.execute("SELECT current_database()").fetchone()[0]:
+            return Path(file) if file else None
+    return None
+
+
+@contextmanager
+def work_dir(con, stage: str) -> Iterator[Path]:
+    """An empty folder for a stage's shards, beside the database (``<db>.work/<stage>``; a
+    temporary folder for an in-memory database), removed when the stage is done. A folder left
+    by an interrupted run is emptied first: shards are only ever a step within one run."""
+    db = database_path(con)
+    if db is None:
+        with tempfile.TemporaryDirectory(prefix=f"klantvraag-{stage}-") as folder:
+            yield Path(folder)
+        return
+    folder = db.with_name(db.name + ".work") / stage
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            folder.parent.rmdir()
+        except OSError:
+            pass
+
+
+def parquet_glob(folder: Path, prefix: str) -> str | None:
+    """``read_parquet`` pattern for a folder's shards of one kind; None when there are none."""
+    if not any(folder.glob(f"{prefix}-*.parquet")):
+        return None
+    return str(folder / f"{prefix}-*.parquet").replace("'", "''")
+
+
+class Runner:
+    """Maps a function over batches, in this process or on a Dask cluster.
+
+    ``workers``: start a ``LocalCluster`` of that many worker processes; ``scheduler``: the
+    address of a running scheduler (``tcp://HOST:8786``); neither: run in this process. Use as a
+    context manager so a started cluster is closed again."""
+
+    def __init__(self, workers: int | None = None, scheduler: str | None = None) -> None:
+        self.workers = workers
+        self.scheduler = scheduler
+        self._client = None
+        self._cluster = None
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.workers or self.scheduler)
+
+    def __enter__(self) -> "Runner":
+        if not self.distributed:
+            return self
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError as exc:
+            from pipeline.errors import KlantvraagError
+            raise KlantvraagError(
+                "--workers/--scheduler hebben Dask nodig, en dat is niet geïnstalleerd",
+                hint="installeer het met `pip install 'klantvraag[dask]'`") from exc
+        if self.scheduler:
+            self._client = Client(self.scheduler)
+        else:
+            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                         processes=True, dashboard_address=None)
+            self._client = Client(self._cluster)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self._client = self._cluster = None
+
+    def n_workers(self) -> int:
+        if self._client is None:
+            return 1
+        return max(1, len(self._client.scheduler_info().get("workers", {})))
+
+    def share(self, value: Any) -> Any:
+        """``value`` as an argument for :meth:`map`: on a cluster sent to every worker once
+        (scattered), so tasks do not carry it; here the value itself."""
+        if self._client is None:
+            return value
+        return self._client.scatter(value, broadcast=True, hash=False)
+
+    def map(self, function: Callable, items: Iterable, *args) -> Iterator:
+        """``function(item, *args)`` per item, results in the items' order. On a cluster at
+        most two tasks per worker are in flight, so the items (batches read from the store)
+        are read only as fast as they are worked through."""
+        if self._client is None:
+            for item in items:
+                yield function(item, *args)
+            return
+        limit = 2 * self.n_workers()
+        pending: deque = deque()
+        for item in items:
+            pending.append(self._client.submit(function, item, *args, pure=False))
+            while len(pending) > limit:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

@@ -1,0 +1,89 @@
+"""The tagging stage in batches gives the same tables whatever the batch size, and the same as
+tagging all contacts at once with the pure core."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline import batches, ingest, nlp, sample, store, tagging
+from pipeline.tagging.batched import contact, QUERY
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """A small generated export, ingested and prepared, with every third contact given one of
+    three reasons (so learned defaults count votes across batches)."""
+    from pipeline.config import load_config
+
+    folder = tmp_path_factory.mktemp("batched")
+    sample.generate(folder / "export", size=120, seed=5)
+    con = store.connect(folder / "store.duckdb")
+    config = load_config(None)
+    ingest.run(con, [folder / "export"], config.ingest)
+    nlp.run(con, config.nlp, workers=1)
+    con.execute("INSERT INTO reasons (reason_id, model_name, model_version, language, label, size) "
+                "SELECT 'nl-00' || i, 'm', '1', 'nl', 'reden ' || i, 1 FROM range(3) t(i)")
+    con.execute("INSERT INTO contact_reasons (contact_id, reason_id, probability, how, model_name) "
+                "SELECT contact_id, 'nl-00' || (hash(contact_id) % 3), 0.9, 'assigned', 'm' "
+                "FROM contacts WHERE hash(contact_id) % 2 = 0")
+    con.close()
+    return folder / "store.duckdb", config
+
+
+def _tables(con):
+    return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("contact_tags", "contact_third_parties", "contact_symptoms")}
+
+
+def test_batch_size_does_not_change_the_tables(prepared, tagger):
+    path, config = prepared
+    con = store.connect(path)
+    try:
+        tagging.run(con, config.tagging, tagger=tagger, batch_size=7)
+        small = _tables(con)
+        tagging.run(con, config.tagging, tagger=tagger, batch_size=10_000)
+        large = _tables(con)
+        rows = con.sql(QUERY).to_arrow_table().to_pylist()
+    finally:
+        con.close()
+    assert len(small["contact_tags"]) > 100 and small["contact_third_parties"]
+    assert small == large
+    # The same as the pure core over all contacts in one batch.
+    whole = tagger.tag([contact(row) for row in rows], config.tagging.repeat_window_days)
+    assert sorted((r.contact_id, r.avoidable_category, r.is_repeat) for r in whole) == \
+        [(row[0], row[1], row[5]) for row in large["contact_tags"]]
+    assert not path.with_name(path.name + ".work").exists(), "shards are removed after the run"
+
+
+def test_stream_keeps_a_group_in_one_batch(con):
+    con.execute("CREATE TABLE t AS SELECT i, i // 3 AS k FROM range(20) r(i)")
+    parts = list(batches.stream(con, "SELECT i, k FROM t ORDER BY k, i", size=4, key="k"))
+    assert [row["i"] for part in parts for row in part] == list(range(20))
+    groups = [{row["k"] for row in part} for part in parts]
+    assert all(not (a & b) for a, b in zip(groups, groups[1:]))
+    assert all(len(part) >= 4 for part in parts[:-1])
+
+
+def test_interrupted_run_keeps_the_previous_tags(prepared, tagger, monkeypatch):
+    from pipeline.tagging import batched
+
+    path, config = prepared
+    con = store.connect(path)
+    try:
+        tagging.run(con, config.tagging, tagger=tagger, batch_size=50)
+        before = _tables(con)
+        real, calls = batched.tag_batch, []
+
+        def interrupted(*args):
+            calls.append(1)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            return real(*args)
+
+        monkeypatch.setattr(batched, "tag_batch", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            tagging.run(con, config.tagging, tagger=tagger, batch_size=50)
+        assert _tables(con) == before
+        assert not path.with_name(path.name + ".work").exists()
+    finally:
+        con.close()
