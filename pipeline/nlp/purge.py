@@ -91,6 +91,16 @@ def purge_raw(con, salt: str) -> Summary:
     return summary
 
 
+def _update(con, table: str, frame: pd.DataFrame, assignments: str, key: str) -> None:
+    """UPDATE ``table`` SET ``assignments`` from ``frame`` (as p), matched on ``key``."""
+    con.register("_purged", frame)
+    try:
+        con.execute(f"UPDATE {table} SET {assignments} FROM _purged p "
+                    f"WHERE {table}.{key} = p.{key.split('.')[-1]}")
+    finally:
+        con.unregister("_purged")
+
+
 def _messages(con, counts: Counter) -> int:
     total = 0
     ids = con.execute("SELECT DISTINCT contact_id FROM messages ORDER BY contact_id").fetchall()
@@ -111,13 +121,8 @@ def _messages(con, counts: Counter) -> int:
         frame["author"] = [ROLE_AUTHOR.get(role, role) if isinstance(author, str) else None
                            for role, author in zip(frame["role"], frame["author"])]
         frame["meta"] = [_mask_meta(m, counts) for m in frame["meta"]]
-        con.register("_purged", frame[["message_id", "text", "author", "meta"]])
-        try:
-            con.execute("UPDATE messages SET text = p.text, author = p.author, "
-                        "meta = CAST(p.meta AS JSON) FROM _purged p "
-                        "WHERE messages.message_id = p.message_id")
-        finally:
-            con.unregister("_purged")
+        _update(con, "messages", frame[["message_id", "text", "author", "meta"]],
+                "text = p.text, author = p.author, meta = CAST(p.meta AS JSON)", "message_id")
         total += len(frame)
     return total
 
@@ -130,33 +135,18 @@ def _contacts(con, counts: Counter) -> int:
     frame["external_id"] = [mask_file_name(e, counts) if isinstance(e, str) else e
                             for e in frame["external_id"]]
     frame["meta"] = [_mask_meta(m, counts) for m in frame["meta"]]
-    con.register("_purged", frame)
-    try:
-        con.execute("UPDATE contacts SET subject = p.subject, external_id = p.external_id, "
-                    "meta = CAST(p.meta AS JSON) FROM _purged p "
-                    "WHERE contacts.contact_id = p.contact_id")
-    finally:
-        con.unregister("_purged")
+    _update(con, "contacts", frame, "subject = p.subject, external_id = p.external_id, "
+            "meta = CAST(p.meta AS JSON)", "contact_id")
     return len(frame)
 
 
 def _attachments_and_sources(con, counts: Counter) -> None:
-    frame = con.execute("SELECT rowid AS r, filename FROM attachments").df()
+    frame = con.execute("SELECT rowid, filename FROM attachments").df()
     if len(frame):
         frame["filename"] = [pii.mask(f, (), counts) if isinstance(f, str) else None
                              for f in frame["filename"]]
-        con.register("_purged", frame)
-        try:
-            con.execute("UPDATE attachments SET filename = p.filename FROM _purged p "
-                        "WHERE attachments.rowid = p.r")
-        finally:
-            con.unregister("_purged")
+        _update(con, "attachments", frame, "filename = p.filename", "rowid")
     frame = con.execute("SELECT source_id, path FROM sources").df()
     if len(frame):
         frame["path"] = [mask_file_name(p, counts) for p in frame["path"]]
-        con.register("_purged", frame)
-        try:
-            con.execute("UPDATE sources SET path = p.path FROM _purged p "
-                        "WHERE sources.source_id = p.source_id")
-        finally:
-            con.unregister("_purged")
+        _update(con, "sources", frame, "path = p.path", "source_id")

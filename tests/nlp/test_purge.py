@@ -23,6 +23,8 @@ def _store(con):
     load(con, contacts, messages)
     con.execute("INSERT INTO sources (source_id, path, size_bytes, status, first_seen_at) VALUES "
                 "('src', 'export/WhatsApp Chat met +31 6 1130 1866.txt', 10, 'ingested', now())")
+    con.execute("INSERT INTO attachments VALUES ('c-mail-0', 'factuur jan@example.nl.pdf', "
+                "'application/pdf', 1000)")
 
 
 def _everything(con) -> str:
