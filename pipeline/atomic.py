@@ -28,11 +28,19 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     try:
         yield temporary
         _fsync(temporary)
+        # mkstemp makes the file private (0600); the target gets the mode any new file gets.
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     _fsync_folder(target.parent)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def write_bytes(target: str | Path, data: bytes) -> None:

@@ -37,3 +37,17 @@ def test_leftovers_of_a_killed_write_are_removed(tmp_path):
     (tmp_path / "ids.json").write_text("{}")
     assert remove_leftovers(tmp_path) == 1
     assert [p.name for p in tmp_path.iterdir()] == ["ids.json"]
+
+
+def test_written_files_get_the_usual_mode_not_a_private_one(tmp_path):
+    import os
+    import stat
+
+    from pipeline.atomic import write_text
+
+    old = os.umask(0o022)
+    try:
+        write_text(tmp_path / "taxonomy.yaml", "x: 1\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "taxonomy.yaml").stat().st_mode) == 0o644
