@@ -15,23 +15,39 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from pipeline import batches
-from pipeline.batches import DEFAULT_BATCH, Runner
-from pipeline.config import OrganisationConfig, TaggingConfig
+from typing import TYPE_CHECKING
+
+from pipeline.batches import DEFAULT_BATCH
 from pipeline.errors import StageInputMissing
-from pipeline.progress import track
 from pipeline.summary import Summary
-from pipeline.tagging import batched
-from pipeline.tagging.analyst import analyst_labels
-from pipeline.tagging.rules import CATEGORIES, RuleSet, load_rules
-from pipeline.tagging.tagger import ContactInput, TagResult, Tagger, Votes
+
+if TYPE_CHECKING:
+    from pipeline.batches import Runner
+    from pipeline.config import OrganisationConfig, TaggingConfig
+    from pipeline.tagging import batched
+    from pipeline.tagging.rules import RuleSet
+    from pipeline.tagging.tagger import Tagger
 
 __all__ = ["run", "Tagger", "ContactInput", "TagResult", "load_rules", "RuleSet"]
 
 
-def run(con, config: TaggingConfig, *, tagger: Tagger | None = None,
-        organisation: OrganisationConfig | None = None, model_path: Path | None = None,
-        batch_size: int = DEFAULT_BATCH, runner: Runner | None = None) -> Summary:
+def __getattr__(name: str):
+    """The engine (spaCy, the text model) is imported when first used, not with the package:
+    reading the config imports pipeline.tagging.party_types, and must stay quick."""
+    if name in ("Tagger", "ContactInput", "TagResult"):
+        from pipeline.tagging import tagger
+
+        return getattr(tagger, name)
+    if name in ("load_rules", "RuleSet"):
+        from pipeline.tagging import rules
+
+        return getattr(rules, name)
+    raise AttributeError(f"module 'pipeline.tagging' has no attribute {name!r}")
+
+
+def run(con, config: "TaggingConfig", *, tagger: "Tagger | None" = None,
+        organisation: "OrganisationConfig | None" = None, model_path: Path | None = None,
+        batch_size: int = DEFAULT_BATCH, runner: "Runner | None" = None) -> Summary:
     """Tag every prepared contact and rewrite the tagging tables (idempotent).
 
     ``organisation``: the [organisatie] config (its parties are matched in the text);
@@ -40,7 +56,13 @@ def run(con, config: TaggingConfig, *, tagger: Tagger | None = None,
     memory stays flat however many contacts there are, and ``runner`` may spread the batches
     over a Dask cluster. The tables are replaced in one transaction at the end: an interrupted
     run leaves the previous tags in place."""
-    from pipeline import store
+    from pipeline import batches, store
+    from pipeline.batches import Runner
+    from pipeline.progress import track
+    from pipeline.tagging import batched
+    from pipeline.tagging.analyst import analyst_labels
+    from pipeline.tagging.rules import load_rules
+    from pipeline.tagging.tagger import Votes
 
     ruleset = tagger.ruleset if tagger else load_rules(config.extra_rule_files)
     n_text = con.execute("SELECT count(*) FROM contact_text").fetchone()[0]
@@ -87,6 +109,9 @@ def run(con, config: TaggingConfig, *, tagger: Tagger | None = None,
 
 
 def _batches(con, size: int):
+    from pipeline import batches
+    from pipeline.tagging import batched
+
     for number, rows in enumerate(batches.stream(con, batched.QUERY, size=size,
                                                  key=batched.KEY)):
         yield batched.Batch(number, rows)
@@ -94,6 +119,8 @@ def _batches(con, size: int):
 
 def _write(con, folder) -> None:
     """Replace the three tables with the run's shards, in one transaction."""
+    from pipeline import batches
+
     inserts = {
         "contact_tags": (
             "tags", "contact_id, avoidable_category, confidence, third_party_type, party, "
@@ -129,7 +156,9 @@ def _percent(fraction: float) -> str:
     return f"{fraction * 100:.1f}%".replace(".", ",")
 
 
-def _summary(tally: batched.Tally, n_auto: int, ruleset: RuleSet) -> Summary:
+def _summary(tally: "batched.Tally", n_auto: int, ruleset: "RuleSet") -> Summary:
+    from pipeline.tagging.rules import CATEGORIES
+
     total = tally.tagged or 1
     counts, unsure = tally.categories, tally.unsure
     summary = Summary(title="Vermijdbaar contact",
