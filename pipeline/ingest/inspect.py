@@ -85,6 +85,7 @@ def inspect_paths(paths: list[Path], config: IngestConfig) -> InspectReport:
     ignored: list[str] = []
     seen: dict[str, str] = {}
     mails: list[tuple[FileReport, Any]] = []
+    held: list[tuple[FileReport, Any]] = []      # vendor tickets completed by other files
     for item in discover([Path(p) for p in paths], tuple(config.ignore), ignored):
         if item.refused:
             report.files.append(FileReport(item.path, SKIPPED, reason=item.refused))
@@ -101,11 +102,14 @@ def inspect_paths(paths: list[Path], config: IngestConfig) -> InspectReport:
             continue
         seen[digest] = item.path
         ctx = Context(path=item.path, name=item.name, source_id=digest, **base)
-        file_report, found = _inspect(data, ctx)
+        file_report, found, parsed = _inspect(data, ctx)
         report.files.append(file_report)
         if found:
             mails.append((file_report, found))
+        if parsed is not None and parsed.pending:
+            held.append((file_report, parsed))
     _thread(mails)
+    _join(held)
     for path in ignored:
         pattern = ignored_by(Path(path).name, tuple(config.ignore))
         report.files.append(FileReport(path, SKIPPED,
@@ -119,14 +123,31 @@ def inspect_file(data: bytes, ctx: Context) -> FileReport:
     return _inspect(data, ctx)[0]
 
 
-def _inspect(data: bytes, ctx: Context) -> tuple[FileReport, list]:
+def _join(held: list[tuple[FileReport, Any]]) -> None:
+    """Tickets and their comment files (Zendesk, Freshdesk, Twilio) are joined across files, as
+    ingest does once every file is read; a contact counts for its ticket file."""
+    if not held:
+        return
+    from pipeline.ingest.vendors.pieces import resolve
+
+    for (file_report, _), outcome in zip(held, resolve([parsed for _, parsed in held])):
+        if outcome[0] == "ok":
+            _count(file_report, outcome[1].contacts, outcome[1].messages)
+        else:
+            _, message, where, hint = outcome
+            file_report.status = FAILED
+            file_report.reason = message + (f" ({where})" if where else "") + (
+                f" — {hint}" if hint else "")
+
+
+def _inspect(data: bytes, ctx: Context) -> tuple[FileReport, list, Any]:
     try:
         parsed = parse_file(data, ctx)
     except InputFileError as exc:
         reason = exc.message + (f" ({exc.where})" if exc.where else "") + (
             f" — {exc.hint}" if exc.hint else "")
         return FileReport(ctx.path, FAILED, format=guess_format(ctx.name), reason=reason,
-                          closest=closest_shape(data, ctx)), []
+                          closest=closest_shape(data, ctx)), [], None
     report = FileReport(ctx.path, RECOGNISED, format=parsed.format,
                         recognised_as=parsed.recognised_as, fields=dict(parsed.fields))
     if parsed.format.endswith("_messages"):
@@ -135,7 +156,7 @@ def _inspect(data: bytes, ctx: Context) -> tuple[FileReport, list]:
     if parsed.mails:
         report.messages = len(parsed.mails)
         report.roles.update(m.role for m in parsed.mails)
-    return report, parsed.mails
+    return report, parsed.mails, parsed
 
 
 def _count(report: FileReport, contacts: list, messages: list) -> None:
@@ -267,17 +288,22 @@ def summaries(report: InspectReport) -> list[Summary]:
 
 
 def _name(path: str) -> str:
-    """The file's name; a zip member as 'archive.zip!/member name'."""
+    """The file's name; a zip member as 'archive.zip!/member name'. Personal data in names
+    (WhatsApp names exports after the phone number) is masked, as in `klantvraag status`."""
+    from pipeline.nlp.pii import mask_path
+
     if "!/" in path:
         archive, member = path.split("!/", 1)
-        return f"{Path(archive).name}!/{member.rsplit('/', 1)[-1]}"
-    return Path(path).name
+        return mask_path(f"{Path(archive).name}!/{member.rsplit('/', 1)[-1]}")
+    return mask_path(Path(path).name)
 
 
 def _short(path: str) -> str:
-    """Relative to the current folder when under it."""
+    """Relative to the current folder when under it, personal data masked."""
+    from pipeline.nlp.pii import mask_path
+
     here = str(Path.cwd()) + "/"
-    return path[len(here):] if path.startswith(here) else path
+    return mask_path(path[len(here):] if path.startswith(here) else path)
 
 
 def _counts(counter: Counter) -> str:

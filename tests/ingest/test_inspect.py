@@ -90,3 +90,24 @@ def test_cli_inspect_json_and_no_database_written(tmp_path, monkeypatch):
     assert file["recognised_as"] == "mapping contactmomenten"
     table = CliRunner().invoke(app, ["inspect", str(FIXTURES / "sheets" / "crm_export.xlsx")])
     assert table.exit_code == 0 and "crm_export.xlsx" in table.output and "herkend als" in table.output
+
+
+def test_tickets_are_joined_with_their_comment_files_as_ingest_does(config, tmp_path):
+    import shutil
+
+    zendesk = FIXTURES / "vendors" / "zendesk"
+    shutil.copy(zendesk / "incremental_tickets_cursor.json", tmp_path / "page.json")
+    shutil.copytree(zendesk / "tickets", tmp_path / "tickets")
+    files = by_name(inspect_paths([tmp_path], config.ingest))
+    page = files["page.json"]
+    assert page.contacts == 3 and page.messages == 7     # the comments counted on their ticket
+    assert page.roles["customer"] >= 2
+    assert all(f.contacts == 0 for name, f in files.items() if name == "comments.json")
+
+
+def test_file_names_are_masked_in_the_summary(config, tmp_path):
+    (tmp_path / "WhatsApp Chat met +31 6 12345678.txt").write_text(
+        "[12-09-2026 10:01:02] Klant: Waar blijft mijn pakket?\n", "utf-8")
+    text = "\n".join(str(row) + "\n".join(s.notes) for s in summaries(
+        inspect_paths([tmp_path], config.ingest)) for row in s.rows)
+    assert "12345678" not in text
