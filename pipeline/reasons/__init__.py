@@ -23,6 +23,12 @@ __all__ = ["run", "read_input", "params_from_config"]
 
 HOW = ("assigned", "reduced", "seeded", "applied", "mapped", "outlier", "no_model", "auto_reply",
        "no_question")
+# contact_reasons.how in the summary's words.
+HOW_WORDS = {"assigned": "door het model", "reduced": "bij de dichtstbijzijnde groep",
+             "seeded": "via de eigen taxonomie", "applied": "met het opgeslagen model",
+             "mapped": "via de hoofdtaal", "outlier": "past slecht (kandidaat nieuwe reden)",
+             "no_model": "zonder eigen model", "auto_reply": "automatisch antwoord",
+             "no_question": "geen vraag"}
 REASON_COLUMNS = ["reason_id", "model_name", "model_version", "language", "label", "description",
                   "keywords", "examples", "size", "default_category", "owner", "theme_id"]
 
@@ -214,7 +220,8 @@ def _summary(outcome, reasons: pd.DataFrame, themes: pd.DataFrame, assignments: 
             summary.rows.append([f"  {row.reason_id}", row.language, f"  {row.label}",
                                  int(row.size), _share(row.size, total)])
     how = assignments["how"].value_counts()
-    summary.notes.append(", ".join(f"{k}: {int(how.get(k, 0))}" for k in HOW if how.get(k, 0)))
+    summary.notes.append("ingedeeld: " + ", ".join(
+        f"{HOW_WORDS.get(k, k)} {int(how.get(k, 0))}" for k in HOW if how.get(k, 0)))
     summary.notes.extend(outcome.notes)
     mapped = assignments[assignments["how"] == "mapped"]
     if len(mapped):
