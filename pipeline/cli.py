@@ -309,6 +309,7 @@ def inspect(
     config_file: ConfigOption = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Schrijf het overzicht als JSON (voor scripts) in plaats van tabellen.")] = False,
+    follow_symlinks: FollowOption = False,
 ) -> None:
     """Bekijk wat `ingest` van een export zou maken, zonder iets op te slaan: per bestand als wat het
     herkend is (of waarom niet, en welke bekende vorm het dichtst bij komt), hoeveel contacten en
@@ -316,7 +317,9 @@ def inspect(
     def work():
         from pipeline.ingest.inspect import inspect_paths, summaries
 
-        report = inspect_paths(paths, load_config(config_file).ingest)
+        config = load_config(config_file)
+        config.ingest.follow_symlinks = config.ingest.follow_symlinks or follow_symlinks
+        report = inspect_paths(paths, config.ingest)
         if as_json:
             print(report.to_json())
             return []

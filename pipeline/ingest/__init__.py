@@ -21,7 +21,7 @@ from pipeline.ingest.detect import guess_format
 from pipeline.ingest.identity import sha256_hex
 from pipeline.ingest.limits import Limits
 from pipeline.ingest.mapping import load_mappings
-from pipeline.ingest.parallel import Job, Parser
+from pipeline.ingest.parallel import Job, Parser, cut_long_texts
 from pipeline.ingest.records import Batch, Written
 from pipeline.ingest.speakers import load_speaker_rules
 from pipeline.progress import track
@@ -129,7 +129,11 @@ def run(con: duckdb.DuckDBPyConnection, paths: list[Path], config: IngestConfig,
             if held:                      # every file is parsed: join tickets with their comments
                 from pipeline.ingest.vendors.pieces import resolve
 
-                batch, error = _collect([p for p, _ in held], resolve([parsed for _, parsed in held]),
+                outcomes = resolve([parsed for _, parsed in held])
+                for outcome in outcomes:     # joined tickets are new records: cut them too
+                    if outcome[0] == "ok":
+                        cut_long_texts(outcome[1], base["limits"])
+                batch, error = _collect([p for p, _ in held], outcomes,
                                         tally, seen_now, config.strict)
                 tally.add(flush(con, batch, salt))
                 if error is not None:

@@ -19,8 +19,10 @@ from pipeline.config import IngestConfig
 from pipeline.errors import InputFileError
 from pipeline.ingest import chat, sheet
 from pipeline.ingest.archive import discover, ignored_by
-from pipeline.ingest.detect import detect, guess_format, parse_file
+from pipeline.ingest.detect import detect, guess_format
 from pipeline.ingest.identity import sha256_hex
+from pipeline.ingest.limits import Limits
+from pipeline.ingest.parallel import parse_job
 from pipeline.ingest.mapping import Mapping, get_path, load_mappings
 from pipeline.ingest.records import Context
 from pipeline.ingest.speakers import load_speaker_rules
@@ -80,13 +82,14 @@ def inspect_paths(paths: list[Path], config: IngestConfig) -> InspectReport:
             "organisation_names": tuple(config.organisation_names),
             "chat_mapping": config.chat_mapping,
             "mappings": tuple(load_mappings(config.chat_mapping_files)),
-            "speakers": load_speaker_rules()}
+            "speakers": load_speaker_rules(), "limits": Limits.from_config(config)}
     report = InspectReport()
     ignored: list[str] = []
     seen: dict[str, str] = {}
     mails: list[tuple[FileReport, Any]] = []
     held: list[tuple[FileReport, Any]] = []      # vendor tickets completed by other files
-    for item in discover([Path(p) for p in paths], tuple(config.ignore), ignored):
+    for item in discover([Path(p) for p in paths], tuple(config.ignore), ignored, base["limits"],
+                         config.follow_symlinks):
         if item.refused:
             report.files.append(FileReport(item.path, SKIPPED, reason=item.refused))
             continue
@@ -130,7 +133,7 @@ def _join(held: list[tuple[FileReport, Any]]) -> None:
         return
     from pipeline.ingest.vendors.pieces import resolve
 
-    for (file_report, _), outcome in zip(held, resolve([parsed for _, parsed in held])):
+    for (file_report, parsed), outcome in zip(held, resolve([parsed for _, parsed in held])):
         if outcome[0] == "ok":
             _count(file_report, outcome[1].contacts, outcome[1].messages)
         else:
@@ -141,13 +144,18 @@ def _join(held: list[tuple[FileReport, Any]]) -> None:
 
 
 def _inspect(data: bytes, ctx: Context) -> tuple[FileReport, list, Any]:
-    try:
-        parsed = parse_file(data, ctx)
-    except InputFileError as exc:
-        reason = exc.message + (f" ({exc.where})" if exc.where else "") + (
-            f" — {exc.hint}" if exc.hint else "")
+    """Parsed as ingest parses it (limits, time budget, any exception as this file's error)."""
+    outcome = parse_job((ctx.path, ctx.name, ctx.source_id, data, None), _settings(ctx))
+    if outcome[0] != "ok":
+        _, message, where, hint = outcome
+        reason = message + (f" ({where})" if where else "") + (f" — {hint}" if hint else "")
+        try:
+            closest = closest_shape(data, ctx)
+        except Exception:     # noqa: BLE001 - a hint only; the file's error is already said
+            closest = None
         return FileReport(ctx.path, FAILED, format=guess_format(ctx.name), reason=reason,
-                          closest=closest_shape(data, ctx)), [], None
+                          closest=closest), [], None
+    parsed = outcome[1]
     report = FileReport(ctx.path, RECOGNISED, format=parsed.format,
                         recognised_as=parsed.recognised_as, fields=dict(parsed.fields))
     if parsed.format.endswith("_messages"):
@@ -157,6 +165,12 @@ def _inspect(data: bytes, ctx: Context) -> tuple[FileReport, list, Any]:
         report.messages = len(parsed.mails)
         report.roles.update(m.role for m in parsed.mails)
     return report, parsed.mails, parsed
+
+
+def _settings(ctx: Context) -> dict[str, Any]:
+    return {name: getattr(ctx, name) for name in ("salt", "agent_domains", "organisation_names",
+                                                  "chat_mapping", "mappings", "speakers",
+                                                  "limits")}
 
 
 def _count(report: FileReport, contacts: list, messages: list) -> None:

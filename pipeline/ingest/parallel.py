@@ -39,7 +39,7 @@ def parse_job(job: Job, base: dict[str, Any] | None = None) -> Outcome:
         with time_budget(limits.max_seconds_per_file):
             parsed: Parsed = parse_file(data, Context(path=path, name=name, source_id=source_id,
                                                       **settings))
-        _cut_long_texts(parsed, limits)
+        cut_long_texts(parsed, limits)
     except InputFileError as exc:
         return ("error", exc.message, exc.where, exc.hint)
     except Exception as exc:  # noqa: BLE001 - one file's failure, whatever it is, is its own
@@ -69,7 +69,8 @@ def unexpected(exc: BaseException, limits: Limits) -> tuple[str, str | None, str
             "meld het dan met `klantvraag ingest --debug`")
 
 
-def _cut_long_texts(parsed: Parsed, limits: Limits) -> None:
+def cut_long_texts(parsed: Parsed, limits: Limits) -> None:
+    """Every message text and subject of a parsed file cut to the limit (flagged in meta)."""
     for record in (*parsed.messages, *parsed.mails):
         record.text, record.meta = cut_text(record.text, record.meta, limits)
     # A subject is a line, not a text: a megabyte of it is data pasted into a header.

@@ -121,20 +121,38 @@ def _header_row(rows: list[list[Any]], rules: SheetRules) -> int:
 
 # -- reading ---------------------------------------------------------------------------------------
 
+# 20 million cells: a million-row export of 20 columns fits, a cell at XFD1048576 does not.
+MAX_SHEET_CELLS = 20_000_000
+
+
 def read_workbook(data: bytes, ctx: Context) -> list[tuple[str, list[list[Any]]]]:
     """(sheet name, rows) per worksheet; an unreadable workbook is an InputFileError."""
     import python_calamine
 
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        return [(name, book.get_sheet_by_name(name).to_python(skip_empty_area=False))
-                for name in book.sheet_names]
+        sheets = [(name, book.get_sheet_by_name(name)) for name in book.sheet_names]
     except python_calamine.PasswordError:
-        raise InputFileError("the workbook is password-protected", path=ctx.path,
-                             hint="save a copy without a password and ingest that") from None
+        raise InputFileError("het werkblad is met een wachtwoord beveiligd", path=ctx.path,
+                             hint="sla een kopie zonder wachtwoord op en lees die in") from None
     except Exception as exc:  # calamine raises its own and zip/xml errors for broken files
-        raise InputFileError(f"not a readable workbook: {exc}".splitlines()[0], path=ctx.path,
-                             hint="open it in Excel and save it again as .xlsx") from None
+        raise InputFileError(f"geen leesbaar werkblad: {exc}".splitlines()[0], path=ctx.path,
+                             hint="open het in Excel en sla het opnieuw op als .xlsx") from None
+    for name, sheet in sheets:
+        # The grid is built whole: a few kilobytes with one cell at XFD1048576 would be billions
+        # of cells. Refuse before building it.
+        cells = sheet.total_height * sheet.total_width
+        if cells > MAX_SHEET_CELLS:
+            raise InputFileError(
+                f"werkblad '{name}' beslaat {sheet.total_height:,} rijen × {sheet.total_width:,} "
+                f"kolommen; meer dan {MAX_SHEET_CELLS:,} cellen wordt niet ingelezen".replace(",", "."),
+                path=ctx.path, hint="verwijder lege rijen en kolommen onder en naast de tabel, "
+                                    "of exporteer de tabel als CSV")
+    try:
+        return [(name, sheet.to_python(skip_empty_area=False)) for name, sheet in sheets]
+    except Exception as exc:  # noqa: BLE001 - a broken sheet is this file's error
+        raise InputFileError(f"geen leesbaar werkblad: {exc}".splitlines()[0], path=ctx.path,
+                             hint="open het in Excel en sla het opnieuw op als .xlsx") from None
 
 
 def parse_workbook(data: bytes, ctx: Context, fmt: str = "sheet_xlsx") -> Parsed:

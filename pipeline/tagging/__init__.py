@@ -80,7 +80,7 @@ def run(con, config: "TaggingConfig", *, tagger: "Tagger | None" = None,
         n_todo = n_text - n_auto
         # Workers build their own Tagger from the spec, once each; a Tagger given here (tests,
         # benchmarks) is used as it is in this process.
-        source = spec if runner.distributed else (tagger or batched.tagger_for(spec))
+        source = spec if runner.distributed else (tagger or batched.tagger_for(spec, None))
         steps = -(-n_todo // max(1, batch_size))
         votes = Votes()
         for part in track(runner.map(batched.find_hits, _batches(con, batch_size), source,

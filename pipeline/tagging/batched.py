@@ -63,13 +63,21 @@ class TaggerSpec:
     organisation_json: str = ""
     text_model: str = "default"
     unsure_below: float = 0.6
+    # Size and modification time of the model and rule files: a file replaced on disk (a refit
+    # by `klantvraag label --read`) makes a new spec, so a long-lived worker never keeps tagging
+    # with the old one.
+    stamps: tuple[tuple[str, int, int], ...] = ()
 
     @classmethod
     def of(cls, config, organisation=None, model_path=None) -> "TaggerSpec":
-        return cls(tuple(config.extra_rule_files), config.repeat_window_days,
+        # Absolute paths: a worker may run in another folder (or on another machine that
+        # mounts the same one).
+        rules = tuple(str(Path(f).resolve()) for f in config.extra_rule_files)
+        model = str(Path(model_path).resolve()) if model_path else "default"
+        return cls(rules, config.repeat_window_days,
                    json.dumps(dataclasses.asdict(organisation), sort_keys=True)
                    if organisation is not None else "",
-                   str(model_path) if model_path else "default", config.unsure_below)
+                   model, config.unsure_below, _stamps([*rules, model]))
 
     def organisation(self):
         from pipeline.config import OrganisationConfig, PartyConfig
@@ -81,20 +89,32 @@ class TaggerSpec:
         return OrganisationConfig(**data)
 
 
+def _stamps(paths: list[str]) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for path in paths:
+        try:
+            info = Path(path).stat()
+        except OSError:
+            continue
+        out.append((path, info.st_size, info.st_mtime_ns))
+    return tuple(out)
+
+
 _TAGGERS: dict[TaggerSpec, Tagger] = {}
 
 
-def tagger_for(source: Tagger | TaggerSpec) -> Tagger:
+def tagger_for(source: Tagger | TaggerSpec, workers: int | None = 1) -> Tagger:
     """The Tagger itself in this process; on a worker, one built per spec and kept (compiling
     the rules takes seconds: once per worker process, never per task). A worker tags its batch
-    in its own process (workers=1): the cluster is the parallelism."""
+    in its own process (workers=1): the cluster is the parallelism. In-process runs pass
+    workers=None: the Tagger's own process pool then takes large batches."""
     if isinstance(source, Tagger):
         return source
     tagger = _TAGGERS.get(source)
-    if tagger is None:
+    if tagger is None or tagger.workers != workers:
         tagger = _TAGGERS[source] = Tagger(load_rules(list(source.extra_rule_files)),
                                            repeat_window_days=source.repeat_window_days,
-                                           workers=1, text_model=source.text_model,
+                                           workers=workers, text_model=source.text_model,
                                            organisation=source.organisation(),
                                            unsure_below=source.unsure_below)
     return tagger

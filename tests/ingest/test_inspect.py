@@ -111,3 +111,11 @@ def test_file_names_are_masked_in_the_summary(config, tmp_path):
     text = "\n".join(str(row) + "\n".join(s.notes) for s in summaries(
         inspect_paths([tmp_path], config.ingest)) for row in s.rows)
     assert "12345678" not in text
+
+
+def test_a_hostile_file_is_that_files_error_not_the_end_of_inspect(config, tmp_path):
+    (tmp_path / "diep.json").write_text("[" * 5000 + "]" * 5000)
+    (tmp_path / "vraag.eml").write_bytes((DATA / "email" / "01_root_qp.eml").read_bytes())
+    files = by_name(inspect_paths([tmp_path], config.ingest))
+    assert files["diep.json"].status == "niet herkend" and "diep" in files["diep.json"].reason
+    assert files["vraag.eml"].status == "herkend"

@@ -93,7 +93,7 @@ def test_errors_name_the_file_the_place_and_what_to_do(ctx_factory, data, messag
 
 
 def test_a_broken_workbook_is_an_input_error(ctx_factory):
-    with pytest.raises(InputFileError, match="not a readable workbook"):
+    with pytest.raises(InputFileError, match="geen leesbaar werkblad"):
         parse_file(b"PK\x03\x04 not really a workbook", ctx_factory("kapot.xlsx"))
 
 
@@ -148,3 +148,20 @@ def test_two_rows_of_one_ticket_keep_question_answer_order_in_the_store(con, con
                        "WHERE c.external_id = 'T-1001' ORDER BY m.seq").fetchall()
     assert [r[0] for r in rows] == ["customer", "agent", "customer", "agent"]
     assert rows[2][1] == "En krijg ik het verschil terug?"
+
+
+def test_a_tiny_workbook_that_spans_a_huge_area_is_refused_before_it_is_built(ctx_factory,
+                                                                                tmp_path):
+    import openpyxl
+
+    from pipeline.ingest.sheet import read_workbook
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"], sheet["B1"] = "Onderwerp", "Omschrijving"
+    sheet["ZZ30000"] = "x"             # 702 columns x 30.000 rows: 21 million cells, ~5 kB file
+    path = tmp_path / "groot.xlsx"
+    book.save(path)
+    assert path.stat().st_size < 20_000
+    with pytest.raises(InputFileError, match="cellen wordt niet ingelezen"):
+        read_workbook(path.read_bytes(), ctx_factory(path))

@@ -87,3 +87,18 @@ def test_interrupted_run_keeps_the_previous_tags(prepared, tagger, monkeypatch):
         assert not path.with_name(path.name + ".work").exists()
     finally:
         con.close()
+
+
+def test_a_replaced_model_file_makes_a_new_spec_with_absolute_paths(tmp_path, monkeypatch):
+    import os
+
+    from pipeline.config import TaggingConfig
+    from pipeline.tagging.batched import TaggerSpec
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.npz").write_bytes(b"one")
+    first = TaggerSpec.of(TaggingConfig(), None, "m.npz")
+    assert first.text_model == str(tmp_path / "m.npz")        # a worker may run elsewhere
+    (tmp_path / "m.npz").write_bytes(b"two, longer")
+    os.utime(tmp_path / "m.npz", ns=(1, 1))
+    assert TaggerSpec.of(TaggingConfig(), None, "m.npz") != first   # a refit is seen
