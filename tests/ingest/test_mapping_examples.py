@@ -81,7 +81,7 @@ def test_messages_file_missing_is_the_conversation_files_error(tmp_path, con, co
     (tmp_path / "tickets.json").write_bytes((folder / "tickets.json").read_bytes())
     config.ingest.chat_mapping_files = [str(folder / "mapping.yaml")]
     summary = ingest.run(con, [tmp_path], config.ingest)
-    assert any("messages file 'reacties*.json' not found" in w for w in summary.warnings)
+    assert any("berichtenbestand 'reacties*.json' niet gevonden" in w for w in summary.warnings)
 
 
 def test_messages_file_inside_a_zip(tmp_path, con, config):
@@ -94,3 +94,20 @@ def test_messages_file_inside_a_zip(tmp_path, con, config):
     config.ingest.chat_mapping_files = [str(folder / "mapping.yaml")]
     ingest.run(con, [tmp_path / "export.zip"], config.ingest)
     assert con.execute("SELECT count(*) FROM messages").fetchone()[0] == 3
+
+
+def test_a_linked_messages_file_is_not_followed(config, tmp_path):
+    """A messages file that is a symbolic link is never read, as discover never reads links."""
+    import shutil
+
+    from pipeline.ingest.joined import _siblings
+    from pipeline.ingest.records import Context
+
+    outside = tmp_path / "buiten.json"
+    outside.write_text("[]")
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "reacties.json").symlink_to(outside)
+    shutil.copy(outside, export / "reacties2.json")
+    ctx = Context(path=str(export / "gesprekken.json"), name="gesprekken.json", source_id="x")
+    assert [Path(p).name for p, _ in _siblings(ctx, "reacties*.json")] == ["reacties2.json"]
