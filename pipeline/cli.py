@@ -384,10 +384,13 @@ def tag(
         "--repeat-days", metavar="DAGEN", help="Contacten van dezelfde klant binnen zoveel dagen tellen als herhaalcontact.")] = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    models: ModelsOption = None,
 ) -> None:
     """Label elk contact: voorkomen, verschuiven, automatiseren of waardevol, en de derde partij als oorzaak, met bewijs."""
     def work():
         with _opened(db, config_file) as (config, con), _runner(workers, scheduler) as runner:
+            if models:            # the organisation's own text model lives with the reason model
+                config.models_dir = str(models)
             if repeat_days is not None:
                 config.tagging.repeat_window_days = repeat_days
             return [_tag(con, config, runner)]
@@ -404,12 +407,15 @@ def label(
         "--aantal", metavar="AANTAL", min=1, help="Hoeveel contacten op het blad (standaard [tagging] label_count).")] = None,
     read: Annotated[Optional[Path], typer.Option(
         "--read", metavar="BESTAND", help="Lees een ingevuld labelblad in, train het tekstmodel opnieuw en tag opnieuw.")] = None,
+    models: ModelsOption = None,
 ) -> None:
     """Leer van de analist: een werkblad met de contacten waar de tagger het minst zeker van is, en lees het ingevuld terug."""
     def work():
         from pipeline.tagging import labelling
 
         with _opened(db, config_file) as (config, con):
+            if models:
+                config.models_dir = str(models)
             if read is not None:
                 return labelling.read(con, config, read)
             return [labelling.write(con, config, out, count)]

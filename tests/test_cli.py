@@ -126,3 +126,9 @@ def test_dutch_words_keep_their_placeholders():
     words, plural = dutch_words()
     for source, dutch in {**words, **plural}.items():
         assert fields(source) == fields(dutch), source
+
+
+def test_every_command_that_reads_or_writes_models_takes_models():
+    for command in ("run", "reasons", "tag", "label"):
+        result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+        assert "--models" in result.output, command
