@@ -26,45 +26,22 @@ from pipeline.summary import Summary
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-def dutch_words() -> tuple[dict[str, str], dict[str, str]]:
-    """click's and typer's own words in Dutch (pipeline/resources/cli/click_nl.yaml)."""
+def dutch_words() -> dict[str, str]:
+    """typer's own words in Dutch (pipeline/resources/cli/click_nl.yaml)."""
     from pipeline.resources import package_file, read_yaml
 
     data = read_yaml(package_file("cli", "click_nl.yaml"), "pipeline/resources/cli/click_nl.yaml")
-    return dict(data["messages"]), dict(data["plural"])
+    return dict(data["messages"])
 
 
 def _speak_dutch() -> None:
-    """click and typer print usage lines, section titles and usage errors through gettext;
-    hand them Dutch so the CLI never mixes languages (the help texts are ours, in Dutch)."""
-    import importlib
-    import pkgutil
+    """typer prints its section titles and [required]/[default] marks through gettext; hand
+    them Dutch so the help never mixes languages (the help texts are ours, in Dutch). Its own
+    copy of click writes "Usage:" and "Error:" literally: those stay English."""
+    import typer.core
 
-    import typer
-    import typer._click
-
-    words, plural = dutch_words()
-
-    def gettext(message: str) -> str:
-        return words.get(message, message)
-
-    def ngettext(singular: str, plural_form: str, n: int) -> str:
-        chosen = singular if n == 1 else plural_form
-        return plural.get(chosen, chosen)
-
-    # typer carries its own copy of click (typer._click); click itself may be used elsewhere.
-    names = ["typer.core", *(f"typer._click.{m.name}" for m in pkgutil.iter_modules(
-        typer._click.__path__) if not m.name.startswith("_"))]
-    names += [f"click.{m}" for m in ("core", "decorators", "exceptions", "formatting", "types")]
-    for name in names:
-        try:
-            module = importlib.import_module(name)
-        except Exception:       # noqa: BLE001 - a platform-only module (Windows console)
-            continue
-        if hasattr(module, "_"):
-            module._ = gettext
-        if hasattr(module, "ngettext"):
-            module.ngettext = ngettext
+    words = dutch_words()
+    typer.core._ = lambda message: words.get(message, message)
 
 
 _speak_dutch()
@@ -209,12 +186,15 @@ def _masked(text: str) -> str:
 
 
 @contextmanager
-def _opened(db: Path, config_file: Optional[Path]):
+def _opened(db: Path, config_file: Optional[Path], models: Optional[Path] = None):
     """The config and an open store, closed again when the command ends (also on errors), so
-    the database file is free for the next command in the same process."""
+    the database file is free for the next command in the same process. ``models``: --models,
+    which wins over the folder beside the database."""
     from pipeline import store
 
     config = load_config(config_file).place_beside(db)
+    if models:
+        config.models_dir = str(models)
     con = store.connect(db)
     try:
         yield config, con
@@ -359,9 +339,7 @@ def reasons(
 ) -> None:
     """Groepeer de vragen van klanten in thema's, contactredenen en subredenen (BERTopic) en bewaar een bewerkbare taxonomie."""
     def work():
-        with _opened(db, config_file) as (config, con):
-            if models:
-                config.models_dir = str(models)
+        with _opened(db, config_file, models) as (config, con):
             if model_name:
                 config.reasons.model_name = model_name
             if embedding_model:
@@ -388,9 +366,8 @@ def tag(
 ) -> None:
     """Label elk contact: voorkomen, verschuiven, automatiseren of waardevol, en de derde partij als oorzaak, met bewijs."""
     def work():
-        with _opened(db, config_file) as (config, con), _runner(workers, scheduler) as runner:
-            if models:            # the organisation's own text model lives with the reason model
-                config.models_dir = str(models)
+        with _opened(db, config_file, models) as (config, con), \
+                _runner(workers, scheduler) as runner:
             if repeat_days is not None:
                 config.tagging.repeat_window_days = repeat_days
             return [_tag(con, config, runner)]
@@ -413,9 +390,7 @@ def label(
     def work():
         from pipeline.tagging import labelling
 
-        with _opened(db, config_file) as (config, con):
-            if models:
-                config.models_dir = str(models)
+        with _opened(db, config_file, models) as (config, con):
             if read is not None:
                 return labelling.read(con, config, read)
             return [labelling.write(con, config, out, count)]
@@ -474,11 +449,10 @@ def run(
 ) -> None:
     """Alles in één keer: inlezen, voorbereiden, redenen, labelen en rapport."""
     def work():
-        with _opened(db, config_file) as (config, con), _runner(workers, scheduler) as runner:
+        with _opened(db, config_file, models) as (config, con), \
+                _runner(workers, scheduler) as runner:
             config.ingest.strict = config.ingest.strict or strict
             config.ingest.follow_symlinks = config.ingest.follow_symlinks or follow_symlinks
-            if models:
-                config.models_dir = str(models)
             _print(_ingest(con, config, paths))
             for stage in (_prepare, _reasons, _tag):
                 _print(stage(con, config, runner=runner))

@@ -53,9 +53,9 @@ def text_of(path: Path) -> str:
 
 
 def _plotly_bundle() -> str:
-    from importlib import resources
+    from pipeline.report.charts import plotly_js      # the bundle exactly as the report inlines it
 
-    return resources.files("plotly").joinpath("package_data", "plotly.min.js").read_text("utf-8")
+    return str(plotly_js())
 
 
 def leaks(text: str, names: set[str] = frozenset()) -> list[tuple[str, str]]:

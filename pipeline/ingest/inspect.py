@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -168,9 +168,9 @@ def _inspect(data: bytes, ctx: Context) -> tuple[FileReport, list, Any]:
 
 
 def _settings(ctx: Context) -> dict[str, Any]:
-    return {name: getattr(ctx, name) for name in ("salt", "agent_domains", "organisation_names",
-                                                  "chat_mapping", "mappings", "speakers",
-                                                  "limits")}
+    """The run's settings in ``ctx`` (everything but the file itself), as parse_job takes them."""
+    return {f.name: getattr(ctx, f.name) for f in fields(ctx)
+            if f.name not in ("path", "name", "source_id")}
 
 
 def _count(report: FileReport, contacts: list, messages: list) -> None:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from pipeline.config import IngestConfig
 from pipeline.errors import InputFileError
 
 MIB = 1024 * 1024
@@ -21,12 +22,14 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Limits:
-    max_message_chars: int = 100_000
-    max_file_mb: int = 512
-    max_archive_mb: int = 2048
-    max_compression_ratio: int = 250
-    max_nesting_depth: int = 64
-    max_seconds_per_file: int = 120
+    """The [ingest] limits a parser needs, small enough to ship to worker processes; the
+    defaults are the config's own (pipeline.config.IngestConfig)."""
+    max_message_chars: int = IngestConfig.max_message_chars
+    max_file_mb: int = IngestConfig.max_file_mb
+    max_archive_mb: int = IngestConfig.max_archive_mb
+    max_compression_ratio: int = IngestConfig.max_compression_ratio
+    max_nesting_depth: int = IngestConfig.max_nesting_depth
+    max_seconds_per_file: int = IngestConfig.max_seconds_per_file
 
     @classmethod
     def from_config(cls, config: Any) -> "Limits":
