@@ -169,7 +169,7 @@ def parse_workbook(data: bytes, ctx: Context, fmt: str = "sheet_xlsx") -> Parsed
             tried.append(f"'{name}': {_headers_text(rows[at])}")
             continue
         body = [(at + 2 + i, row) for i, row in enumerate(rows[at + 1:])]
-        parse_rows(rows[at], body, ctx, parsed, rules, sheet=name, where="sheet '" + name + "', row")
+        parse_rows(rows[at], body, ctx, parsed, rules, sheet=name, where="werkblad '" + name + "', rij")
     if not parsed.contacts:
         raise no_question_column(ctx, "; ".join(tried) or "no sheet with data", rules)
     return parsed
@@ -183,20 +183,20 @@ def parse_csv_table(table: list[tuple[int, list[Any]]], ctx: Context) -> Parsed:
     if not is_crm_sheet(recognise(header, rules)):
         raise no_question_column(ctx, _headers_text(table[0][1] if table else []), rules)
     parsed = Parsed(format="sheet_csv")
-    parse_rows(header, table[at + 1:], ctx, parsed, rules, sheet=None, where="line")
+    parse_rows(header, table[at + 1:], ctx, parsed, rules, sheet=None, where="regel")
     if not parsed.contacts:
-        raise InputFileError("no rows under the header", path=ctx.path,
-                             where=f"line {table[at][0] + 1}")
+        raise InputFileError("geen rijen onder de kopregel", path=ctx.path,
+                             where=f"regel {table[at][0] + 1}")
     return parsed
 
 
 def no_question_column(ctx: Context, found: str, rules: SheetRules) -> InputFileError:
     known = ", ".join(rules.headers["question"][:6])
     return InputFileError(
-        f"no chat mapping fits and no column holds the customer's text (found: {found})",
-        path=ctx.path, where="header",
-        hint=f"name it e.g. {known}, add your header to {_ORIGIN}, or write a chat mapping "
-             "(docs/mapping.md)")
+        f"geen chat-mapping past en geen kolom bevat de tekst van de klant (gevonden: {found})",
+        path=ctx.path, where="kopregel",
+        hint=f"noem die kolom bijvoorbeeld {known}, zet uw kolomkop in {_ORIGIN}, of schrijf een "
+             "chat-mapping (docs/mapping.md)")
 
 
 def _headers_text(row: list[Any]) -> str:
@@ -258,9 +258,9 @@ class _Dates:
         try:
             return parse_timestamp(text)
         except (ValueError, TypeError, OverflowError):
-            raise InputFileError(f"unreadable date '{text[:40]}'", path=self.ctx.path, where=where,
-                                 hint="write dates as 03-09-2026 14:05 or 2026-09-03T14:05; "
-                                      f"formats read: {_ORIGIN} date_formats") from None
+            raise InputFileError(f"onleesbare datum '{text[:40]}'", path=self.ctx.path, where=where,
+                                 hint="schrijf datums als 03-09-2026 14:05 of 2026-09-03T14:05; "
+                                      f"gelezen vormen: {_ORIGIN} date_formats") from None
 
     @staticmethod
     def _time(value: Any) -> time | None:
@@ -314,9 +314,9 @@ def parse_rows(header: list[Any], rows: list[tuple[int, list[Any]]], ctx: Contex
                 role = rules.roles.get(normalise(raw_role))
                 if role is None:
                     raise InputFileError(
-                        f"unknown role value '{raw_role}'", path=ctx.path, where=spot,
-                        hint=f"known: {', '.join(sorted(set(rules.roles)))}; add it under roles "
-                             f"in {_ORIGIN}")
+                        f"onbekende rol '{raw_role}'", path=ctx.path, where=spot,
+                        hint=f"bekend: {', '.join(sorted(set(rules.roles)))}; voeg hem toe onder "
+                             f"roles in {_ORIGIN}")
                 turns.append((role, _cell(row, col("question")), agent if role == "agent" else None, sent_at))
             else:
                 turns.append(("customer", _cell(row, col("question")), None, sent_at))

@@ -123,8 +123,8 @@ def file_text(data: bytes, path: str) -> str:
     """A text export's content whatever its encoding; an InputFileError when it is not text."""
     decoded = decode_text(data)
     if decoded is None:
-        raise InputFileError("not text in any known encoding", path=path, where="byte 0",
-                             hint="save the export as UTF-8 text (or CSV UTF-8 in Excel)")
+        raise InputFileError("geen tekst in een bekende tekenset", path=path, where="byte 0",
+                             hint="sla de export op als UTF-8-tekst (in Excel: CSV UTF-8)")
     return decoded.text
 
 

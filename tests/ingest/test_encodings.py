@@ -54,7 +54,7 @@ def test_file_text_names_the_file_when_nothing_decodes(monkeypatch):
     import pipeline.ingest.text as text_module
 
     monkeypatch.setattr(text_module, "decode_text", lambda data: None)
-    with pytest.raises(InputFileError, match="export.csv.*not text"):
+    with pytest.raises(InputFileError, match="export.csv.*geen tekst"):
         file_text(b"\x81\x82", "export.csv")
 
 

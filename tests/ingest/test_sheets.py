@@ -82,9 +82,9 @@ def test_rows_without_id_are_one_contact_each_and_unknown_channel_is_kept(ctx_fa
 
 
 @pytest.mark.parametrize("data, message, where", [
-    (b"Naam;Adres\nJan;Dorpsstraat 1\n", "no column holds the customer's text (found: Naam, Adres)", "header"),
-    (b"Datum;Vraag\n31-31-2026;Waar is mijn pakket?\n", "unreadable date '31-31-2026'", "line 2"),
-    ("Nr;Rol;Bericht\n1;Klant;Hoi\n1;Robot;Hallo\n".encode(), "unknown role value 'Robot'", "line 3"),
+    (b"Naam;Adres\nJan;Dorpsstraat 1\n", "geen kolom bevat de tekst van de klant (gevonden: Naam, Adres)", "kopregel"),
+    (b"Datum;Vraag\n31-31-2026;Waar is mijn pakket?\n", "onleesbare datum '31-31-2026'", "regel 2"),
+    ("Nr;Rol;Bericht\n1;Klant;Hoi\n1;Robot;Hallo\n".encode(), "onbekende rol 'Robot'", "regel 3"),
 ])
 def test_errors_name_the_file_the_place_and_what_to_do(ctx_factory, data, message, where):
     with pytest.raises(InputFileError) as info:
