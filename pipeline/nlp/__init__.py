@@ -100,11 +100,13 @@ def _clean(con, todo, folder, n_todo: int, chunk_size: int, config: NlpConfig, n
     tally = _Tally()
     chunks = _chunks(con, todo, chunk_size, config.max_text_chars)
     if runner.distributed:
-        frames = runner.map(parallel.clean_and_detect, chunks, config.question_turns)
+        frames = runner.map(parallel.clean_and_detect, chunks, config.question_turns,
+                            config.max_text_chars)
     else:
         # Languages are detected here, chunk by chunk, while the workers clean the next chunks.
         frames = (add_languages(frame) for frame in
-                  parallel.clean_chunks(chunks, config.question_turns, n_workers))
+                  parallel.clean_chunks(chunks, config.question_turns, n_workers,
+                                        config.max_text_chars))
     steps = -(-n_todo // max(1, chunk_size))
     for number, frame in enumerate(track(frames, "Berichten opschonen", total=steps)):
         tally.prepared += len(frame)

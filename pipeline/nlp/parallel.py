@@ -45,9 +45,9 @@ def warm() -> None:
     dutch.is_stop_word("de")
 
 
-def _clean_task(args: tuple[pd.DataFrame, pd.DataFrame, int]) -> pd.DataFrame:
-    contacts, messages, turns = args
-    return clean_frame(contacts, messages, turns)
+def _clean_task(args: tuple[pd.DataFrame, pd.DataFrame, int, int]) -> pd.DataFrame:
+    contacts, messages, turns, max_chars = args
+    return clean_frame(contacts, messages, turns, max_chars)
 
 
 def _init_lemmas(maker) -> None:
@@ -61,18 +61,19 @@ def _lemma_task(args: tuple[list[str], list[str]]) -> list[str]:
 
 
 def clean_chunks(chunks: Iterable[tuple[pd.DataFrame, pd.DataFrame]], question_turns: int,
-                 workers: int) -> Iterator[pd.DataFrame]:
+                 workers: int, max_text_chars: int) -> Iterator[pd.DataFrame]:
     """clean_frame over (contacts, messages) chunks, in order; at most 2 chunks per worker are
     in flight, so memory stays bounded while the parent reads the next chunk."""
     if workers <= 1:
         for contacts, messages in chunks:
-            yield clean_frame(contacts, messages, question_turns)
+            yield clean_frame(contacts, messages, question_turns, max_text_chars)
         return
     warm()
     with context().Pool(workers) as pool:
         pending: deque = deque()
         for contacts, messages in chunks:
-            pending.append(pool.apply_async(_clean_task, ((contacts, messages, question_turns),)))
+            pending.append(pool.apply_async(_clean_task,
+                                            ((contacts, messages, question_turns, max_text_chars),)))
             while len(pending) > 2 * workers:
                 yield pending.popleft().get()
         while pending:
@@ -93,11 +94,12 @@ def lemma_chunks(maker, texts: list[str], languages: list[str], workers: int,
 
 
 
-def clean_and_detect(chunk: tuple[pd.DataFrame, pd.DataFrame], question_turns: int) -> pd.DataFrame:
+def clean_and_detect(chunk: tuple[pd.DataFrame, pd.DataFrame], question_turns: int,
+                     max_text_chars: int) -> pd.DataFrame:
     """One chunk's cleaning and languages, as a task on a Dask worker (its rules and the
     language detector load once per worker process, on first use)."""
     contacts, messages = chunk
-    return add_languages(clean_frame(contacts, messages, question_turns))
+    return add_languages(clean_frame(contacts, messages, question_turns, max_text_chars))
 
 
 def lemma_frame(frame: pd.DataFrame, maker, workers: int = 1) -> pd.DataFrame:

@@ -36,3 +36,16 @@ def test_a_giant_word_is_left_alone_by_speller_and_compound_splitter():
     lemmas = maker.lemmas([blob])[0]
     assert time.perf_counter() - started < 5                 # was quadratic: hours
     assert "pakket" in lemmas
+
+
+def test_a_higher_limit_is_followed_by_the_cleaning_too(con, config):
+    # the SQL read and clean_frame both cut: a limit set above the default must reach both
+    long_mail = "Mijn factuur klopt niet. " + "regel van de factuur " * 7_000    # 147k chars
+    messages = [m for m in MESSAGES if m[0] != "c-mail"] + [("c-mail", 0, "customer", "Jan",
+                                                            long_mail)]
+    load(con, CONTACTS, messages)
+    config.nlp.max_text_chars = 200_000
+    nlp.run(con, config.nlp, workers=1)
+    customer = con.execute(
+        "SELECT customer_text FROM contact_text WHERE contact_id = 'c-mail'").fetchone()[0]
+    assert len(customer) > 140_000
