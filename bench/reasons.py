@@ -23,6 +23,7 @@ Outliers count as one more cluster in NMI/ARI (label -1).
 from __future__ import annotations
 
 import argparse
+import tempfile
 import os
 import resource
 import sys
@@ -50,6 +51,20 @@ def load_xsid(root: Path) -> tuple[list[str], list[str]]:
               for s in ("test", "valid")]
     frame = pd.concat(frames, ignore_index=True)
     return frame["text"].astype(str).tolist(), frame["intent"].astype(str).tolist()
+
+
+def load_xsid_mixed(root: Path, english_share: float = 0.3) -> tuple[list[str], list[str],
+                                                                     list[str]]:
+    """One taxonomy across languages on public text: each xSID item once, in Dutch for most
+    items and in its English original (``text_en``) for a random ``english_share`` of them, so
+    no English question has its own translation among the Dutch ones."""
+    frames = [pd.read_csv(root / "xsid_nl" / f"nl.{s}.intents.tsv", sep="\t")
+              for s in ("test", "valid")]
+    frame = pd.concat(frames, ignore_index=True)
+    english = np.random.default_rng(7).random(len(frame)) < english_share
+    texts = np.where(english, frame["text_en"].astype(str), frame["text"].astype(str))
+    return texts.tolist(), frame["intent"].astype(str).tolist(), \
+        np.where(english, "en", "nl").tolist()
 
 
 def load_banking(root: Path, split: str) -> tuple[list[str], list[str]]:
@@ -230,8 +245,12 @@ def whole_stage(frame: pd.DataFrame, overrides: dict) -> np.ndarray:
     from pipeline.reasons import core
 
     params = params_from_config(load_config(None).reasons)
+    overrides = dict(overrides)
+    english = overrides.pop("embedding_model_en", None)
     for language in params:
         params[language].update(overrides)
+    if english:
+        params["en"]["embedding_model"] = english
     questions = pd.DataFrame({"contact_id": [f"c{i:07d}" for i in range(len(frame))],
                               "language": frame["language"], "text": frame["text"],
                               "lemmas": frame["lemmas"].fillna(frame["text"])})
@@ -328,6 +347,38 @@ def timing(size: int, root: Path) -> None:
           f"is mapped at that rate on top of its own model's apply")
 
 
+def timing_mixed(size: int, root: Path, embedding_en: str | None) -> None:
+    """--apply throughput per language through the whole stage (core.apply: the language's own
+    model, then the multilingual map onto the main language's reasons): a taxonomy fitted on
+    xSID nl (main) and BANKING77 train (en), applied to ``size`` texts of each language."""
+    from pipeline.reasons import core
+
+    nl, _ = load_xsid(root)
+    en_train, _ = load_banking(root, "train")
+    en_test, _ = load_banking(root, "test")
+    params = params_from_config(load_config(None).reasons)
+    if embedding_en:
+        params["en"]["embedding_model"] = embedding_en
+    fit_frame = pd.DataFrame({"text": nl + en_train[:len(nl) // 2],
+                              "language": ["nl"] * len(nl) + ["en"] * (len(nl) // 2)})
+    fit_frame["lemmas"] = fit_frame["text"]
+    fit_frame["contact_id"] = [f"c{i:06d}" for i in range(len(fit_frame))]
+    folder = Path(tempfile.mkdtemp(prefix="bench-mixed-"))
+    core.save(core.fit(fit_frame, params, folder, [], "bench"), folder)
+    rng = np.random.default_rng(1)
+    for language, pool in (("nl", nl), ("en", en_test)):
+        texts = [pool[i] for i in rng.integers(len(pool), size=size)]
+        frame = pd.DataFrame({"contact_id": [f"a{i:06d}" for i in range(size)],
+                              "language": language, "text": texts, "lemmas": texts})
+        core.apply(frame.head(50), folder, "bench")          # models loaded, caches warm
+        cpu, wall = time.process_time(), time.perf_counter()
+        core.apply(frame, folder, "bench")
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        print(f"timing: apply {size} {language} texts (en model "
+              f"{params['en']['embedding_model']}) {wall:.1f} s, {size / wall:,.0f} contacts/s, "
+              f"{size / cpu:,.0f} per CPU-second", flush=True)
+
+
 def main() -> None:
     if len(sys.argv) == 6 and sys.argv[1] == "--child":
         import json
@@ -335,7 +386,8 @@ def main() -> None:
         return child(Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4]), json.loads(sys.argv[5]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="xsid,banking77",
-                        help="comma list of xsid, banking77, sample, timing")
+                        help="comma list of xsid, xsid-mixed, banking77, sample, timing, "
+                             "timing-mixed")
     parser.add_argument("--eval-dir", type=Path, default=EVAL)
     parser.add_argument("--banking-split", default="test", choices=["test", "train", "all"])
     parser.add_argument("--sample-dir", type=Path, default=Path("data/sample"))
@@ -351,6 +403,8 @@ def main() -> None:
     parser.add_argument("--max-reasons", type=int, help="override [reasons] max_reasons for ours")
     parser.add_argument("--embedding-model", help="override the embedding backend for ours "
                         "(e.g. minilm, char-tfidf, minilm+char-tfidf)")
+    parser.add_argument("--embedding-model-en", help="the English backend only, in the "
+                        "whole-stage runs over several languages (sample-all, xsid-mixed)")
     parser.add_argument("--timing-size", type=int, default=20000)
     args = parser.parse_args()
     sets = {}
@@ -358,6 +412,9 @@ def main() -> None:
     if "xsid" in wanted:
         texts, truth = load_xsid(args.eval_dir)
         sets["xsid-nl"] = (texts, truth, None, "nl")
+    if "xsid-mixed" in wanted:
+        texts, truth, languages = load_xsid_mixed(args.eval_dir)
+        sets["xsid-mixed"] = (texts, truth, None, languages)
     if "banking77" in wanted:
         texts, truth = load_banking(args.eval_dir, args.banking_split)
         sets[f"banking77-{args.banking_split}"] = (texts, truth, None, "en")
@@ -371,9 +428,9 @@ def main() -> None:
     overrides = {"max_reasons": args.max_reasons} if args.max_reasons else {}
     if args.embedding_model:
         overrides["embedding_model"] = args.embedding_model
+    if args.embedding_model_en:
+        overrides["embedding_model_en"] = args.embedding_model_en
     rows = []
-    import tempfile
-
     workdir = Path(tempfile.mkdtemp(prefix="bench-reasons-"))
     for set_name, (texts, truth, lemmas, language) in sets.items():
         set_file = workdir / f"{set_name}.parquet"
@@ -408,6 +465,9 @@ def main() -> None:
     if "timing" in wanted:
         warm_up()
         timing(args.timing_size, args.eval_dir)
+    if "timing-mixed" in wanted:
+        warm_up()
+        timing_mixed(min(args.timing_size, 5000), args.eval_dir, args.embedding_model)
     print(f"max RSS of this process: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

@@ -174,14 +174,24 @@ def _map_languages(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome",
     main one takes the main language's reason that its nearest typical questions vote for
     (how='mapped'), where the nearest is at least MAP_SIMILARITY similar; a language without
     a model of its own always does."""
-    if outcome.bank is None:
+    rows = np.flatnonzero(frame["language"].to_numpy() != outcome.main)
+    for start in range(0, len(rows), APPLY_BATCH):     # embeddings of one batch at a time
+        _map_rows(frame, out, outcome, taxonomy, rows[start:start + APPLY_BATCH])
+
+
+def _map_rows(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome",
+              taxonomy: tax.Taxonomy, rows: np.ndarray,
+              vectors: np.ndarray | None = None) -> None:
+    """:func:`_map_languages` for ``rows`` (``vectors``: their multilingual embeddings, when
+    the language's own model already made them)."""
+    if outcome.bank is None or len(rows) == 0:
         return
     main_ids = {r.id for r in taxonomy.reasons if r.language == outcome.main}
     bank = outcome.bank.only(main_ids)
-    rows = np.flatnonzero(frame["language"].to_numpy() != outcome.main)
-    if len(rows) == 0 or len(bank.owners) == 0:
+    if len(bank.owners) == 0:
         return
-    vectors = themes.embed(frame["text"].iloc[rows].tolist())
+    if vectors is None:
+        vectors = themes.embed(frame["text"].iloc[rows].tolist())
     chosen, best, subs = bank.vote(vectors)
     modelled = frame["language"].iloc[rows].isin(list(outcome.models)).to_numpy()
     take = ~modelled | (best >= themes.MAP_SIMILARITY)
@@ -209,10 +219,17 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
         if len(rows) == 0:
             continue
         model = ReasonModel.load(folder / language)
-        # Embedded and assigned in batches: memory for embeddings stays that of one batch.
+        outcome.models[language] = model
+        # Embedded and assigned in batches: memory for embeddings stays that of one batch. A
+        # model on the multilingual backend shares its embeddings with the map onto the main
+        # language's reasons (one pass of the encoder instead of two).
         texts = frame["text"].iloc[rows].tolist()
-        parts = [model.assign(texts[i:i + APPLY_BATCH])
-                 for i in range(0, len(texts), APPLY_BATCH)]
+        shared = language != outcome.main and model.embedding_model == "use"
+        parts, mapped = [], []
+        for i in range(0, len(texts), APPLY_BATCH):
+            vectors = themes.embed(texts[i:i + APPLY_BATCH]) if shared else None
+            parts.append(model.assign(texts[i:i + APPLY_BATCH], vectors))
+            mapped.append((rows[i:i + APPLY_BATCH], vectors))
         labels, probs, subs, fits = (np.concatenate(column) for column in zip(*parts))
         out.loc[rows, "reason_id"] = _named(labels, class_ids)
         sub_ids = sub_reason_ids(model, class_ids)
@@ -220,8 +237,14 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
         out.loc[rows, "probability"] = probs
         # placed in the nearest reason either way; 'outlier' marks the ones that fit none well
         out.loc[rows, "how"] = np.where(fits, "applied", "outlier")
-        outcome.models[language] = model
-    _map_languages(frame, out, outcome, taxonomy)
+        if language != outcome.main:
+            for part, vectors in mapped:
+                _map_rows(frame, out, outcome, taxonomy, part, vectors)
+    # languages without a model of their own always take the main language's reasons
+    unmodelled = ~frame["language"].isin([outcome.main, *ids]).to_numpy()
+    rows = np.flatnonzero(unmodelled)
+    for start in range(0, len(rows), APPLY_BATCH):
+        _map_rows(frame, out, outcome, taxonomy, rows[start:start + APPLY_BATCH])
     _resolve(out, taxonomy)
     misfit = out["how"].eq("outlier")
     outcome.drift = frame.loc[misfit.to_numpy(), ["contact_id", "language", "text", "lemmas"]]

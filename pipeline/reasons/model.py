@@ -394,17 +394,19 @@ class ReasonModel:
             share[span] = votes[rows, own[span]] / votes.sum(axis=1)
         return np.where((labels == OUTLIER) | (classes[own] != labels), 0.0, share)
 
-    def assign(self, texts: Sequence[str]):
+    def assign(self, texts: Sequence[str], embeddings: np.ndarray | None = None):
         """Like :meth:`transform_with_sub`, but every text gets the reason its neighbours vote
         for; the fourth array says which texts fit it (reach ``threshold_``; the rest are
-        drift: placed, but candidates for a new reason)."""
+        drift: placed, but candidates for a new reason). ``embeddings``: the texts already
+        embedded by this model's backend (the multilingual one is shared with the map)."""
         if not hasattr(self, "bank_") or not hasattr(self, "centroids_"):
             raise NotFittedError("het redenmodel is niet getraind of geladen",
                                  hint="draai eerst `klantvraag reasons` zonder --apply")
         if not self.centroids_:
             empty = np.full(len(texts), OUTLIER)
             return empty, np.zeros(len(texts)), empty, np.zeros(len(texts), dtype=bool)
-        emb = self.embedder_.transform([t or "" for t in texts])
+        emb = embeddings if embeddings is not None else \
+            self.embedder_.transform([t or "" for t in texts])
         labels, probs, sims = self._vote(emb, threshold=-np.inf, with_similarity=True)
         return labels, probs, self._nearest_sub(emb, labels), sims >= self.threshold_
 

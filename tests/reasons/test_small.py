@@ -46,7 +46,12 @@ def test_small_english_group_gets_reasons_that_follow_the_truth(small_english):
     assert english["reason_id"].notna().all()
     # an English reason may count under the Dutch reason it is the same as (same_as)
     assert english["reason_id"].nunique() >= 3
-    assert adjusted_rand_score(english["truth"], english["reason_id"].fillna("-")) > 0.5
+    # Most English questions now take a Dutch reason (themes.MAP_SIMILARITY 0.4, chosen on public
+    # xSID text); on these 4-phrase reasons USE puts 'the delivery of my order is late' nearer
+    # the invoice questions, so the bar is lower than when few were mapped (0.5). Random: ~0.
+    assert adjusted_rand_score(english["truth"], english["reason_id"].fillna("-")) > 0.3
+    invoices = english[english["truth"] == "invoice"]
+    assert invoices["reason_id"].str.startswith("nl-").mean() >= 0.75
     assert any("agglomeratieve clustering" in note for note in summary.notes)
 
 
@@ -119,3 +124,22 @@ def test_apply_in_batches_assigns_the_same(small_english, tmp_path_factory, monk
     assert len(tables[0]) == len(frame)
     assert [r[:3] + r[4:] for r in tables[0]] == [r[:3] + r[4:] for r in tables[1]]
     assert [r[3] for r in tables[0]] == pytest.approx([r[3] for r in tables[1]], abs=1e-5)
+
+
+def test_a_multilingual_english_model_embeds_each_question_once_on_apply(tmp_path, monkeypatch):
+    from pipeline.reasons import themes
+
+    frame = questions(30, seed=5, english=12)
+    con = store.connect(":memory:")
+    load(con, frame)
+    config = ReasonsConfig(min_reasons=3, max_reasons=12, embedding_model_en="use")
+    run(con, config, models_dir=tmp_path)
+    embedded: list[str] = []
+    original = themes.embed
+    monkeypatch.setattr(themes, "embed", lambda texts: embedded.extend(texts) or original(texts))
+    run(con, config, models_dir=tmp_path, apply=True)
+    english = set(frame.loc[frame["language"] == "en", "question_text"])
+    assert english and all(embedded.count(text) <= frame["question_text"].eq(text).sum()
+                           for text in english)
+    assigned = con.execute("SELECT reason_id FROM contact_reasons").df()
+    assert assigned["reason_id"].notna().all()

@@ -212,3 +212,13 @@ def test_a_merged_reason_without_sub_reasons_becomes_one_inside_its_target():
         "nl-001.1": 2, "nl-001.2": 1, "nl-002": 2}
     assert set(frame["reason_id"]) == {"nl-001"}
     assert frame.loc[frame["sub_reason_id"] == "nl-002", "label"].item() == "pakket beschadigd"
+
+
+def test_use_backend_puts_a_question_and_its_translation_together():
+    embedder = make_embedder("use").fit([])
+    vectors = embedder.transform(["Waar blijft mijn pakket?", "Where is my parcel?",
+                                  "Ik wil mijn wachtwoord wijzigen", ""])
+    assert vectors.shape == (4, 512) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors[:3], axis=1), 1.0, atol=1e-4)
+    assert not vectors[3].any()                                   # an empty text: a zero row
+    assert vectors[0] @ vectors[1] > vectors[1] @ vectors[2] + 0.2
