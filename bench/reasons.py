@@ -82,6 +82,29 @@ def load_labelled(path: Path) -> tuple[list[str], list[str]]:
     return frame["text"].astype(str).tolist(), frame["label"].astype(str).tolist()
 
 
+def prepare_labelled(path: Path) -> tuple[list[str], list[str], list[str], list[str]]:
+    """A labelled CSV of whole customer messages (greetings, signatures, handles) through the
+    prepare stage as one customer message each: question texts, labels, lemmas and the
+    detected languages, what the reason stage would get from a real export."""
+    from pipeline.nlp.frame import add_languages, clean_frame, lemma_maker, lemma_strings
+
+    texts, labels = load_labelled(path)
+    ids = [f"c{i:06d}" for i in range(len(texts))]
+    contacts = pd.DataFrame({"contact_id": ids, "channel": "email", "subject": None,
+                             "input_hash": ""})
+    messages = pd.DataFrame({"contact_id": ids, "seq": 0, "role": "customer", "author": None,
+                             "text": texts, "subject": None})
+    frame = add_languages(clean_frame(contacts, messages))
+    questions = [q or c or "" for q, c in zip(frame["question_text"], frame["customer_text"])]
+    languages = [lang if lang in ("nl", "en") else "nl" for lang in frame["language"]]
+    lemmas = lemma_strings(lemma_maker(questions, languages), questions, languages)
+    given = pd.read_csv(path).dropna(subset=["text", "label"])
+    if "language" in given:
+        agree = (given["language"].to_numpy() == np.array(languages)).mean()
+        print(f"{path.name}: detected language agrees with the file's for {agree:.0%}")
+    return questions, labels, lemmas, languages
+
+
 def load_sample(folder: Path) -> dict[str, tuple] | None:
     """Ingest + prepare the sample export with the pipeline, join the ground truth."""
     truth_file = folder / "ground_truth.csv"
@@ -393,6 +416,10 @@ def main() -> None:
     parser.add_argument("--sample-dir", type=Path, default=Path("data/sample"))
     parser.add_argument("--labelled", type=Path, help="a CSV with columns text,label")
     parser.add_argument("--language", default="nl", help="language of --labelled")
+    parser.add_argument("--prepare", action="store_true",
+                        help="--labelled holds whole messages: run them through prepare first "
+                             "(question, lemmas, detected language; both languages, one "
+                             "taxonomy, and each language on its own)")
     parser.add_argument("--methods", default="our,bertopic,kmeans",
                         help="comma list of our, bertopic, bertopic-k, kmeans")
     parser.add_argument("--repeat", type=int, default=1,
@@ -422,7 +449,16 @@ def main() -> None:
         for name, (texts, truth, lemmas, language) in (load_sample(args.sample_dir)
                                                        or {}).items():
             sets[name] = (texts, truth, lemmas, language)
-    if args.labelled:
+    if args.labelled and args.prepare:
+        texts, truth, lemmas, languages = prepare_labelled(args.labelled)
+        sets[args.labelled.name] = (texts, truth, lemmas, languages)
+        for language in ("nl", "en"):
+            rows = [i for i, lang in enumerate(languages) if lang == language]
+            if len(rows) >= 30:
+                sets[f"{args.labelled.stem}-{language}"] = (
+                    [texts[i] for i in rows], [truth[i] for i in rows],
+                    [lemmas[i] for i in rows], language)
+    elif args.labelled:
         texts, truth = load_labelled(args.labelled)
         sets[args.labelled.name] = (texts, truth, None, args.language)
     overrides = {"max_reasons": args.max_reasons} if args.max_reasons else {}
