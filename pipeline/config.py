@@ -47,7 +47,7 @@ class NlpConfig:
 class ReasonsConfig:
     model_name: str = "default"
     embedding_model_nl: str = "char-tfidf"
-    embedding_model_en: str = "minilm"
+    embedding_model_en: str = "minilm-onnx"
     min_reasons: int = 15
     max_reasons: int = 40
     max_outlier_share: float = 0.0
