@@ -181,8 +181,14 @@ def _map_languages(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome",
     rows = np.flatnonzero(frame["language"].to_numpy() != outcome.main)
     if len(rows) == 0 or len(bank.owners) == 0:
         return
-    vectors = themes.embed(frame["text"].iloc[rows].tolist())
-    chosen, best, subs = bank.vote(vectors)
+    texts = frame["text"].iloc[rows].tolist()
+    chosen, best, subs = [], [], []      # embedded per batch: 2 KiB a text while it votes
+    for start in range(0, len(texts), APPLY_BATCH):
+        part = bank.vote(themes.embed(texts[start:start + APPLY_BATCH]))
+        chosen += part[0]
+        best.append(part[1])
+        subs += part[2]
+    best = np.concatenate(best)
     modelled = frame["language"].iloc[rows].isin(list(outcome.models)).to_numpy()
     take = ~modelled | (best >= themes.MAP_SIMILARITY)
     rows, best = rows[take], best[take]
