@@ -6,13 +6,15 @@ either wholly in the store or not at all. A changed file's previous version is m
 
 Every question to the store names the window's own keys (``list_contains(?, column)`` on an
 indexed column, LOOKUP_CHUNK keys a query), which DuckDB answers with an ART index scan: a
-window costs what it holds, whatever the database already holds. A join against a registered
-id list (``IN (SELECT id FROM ...)``) scanned the whole table instead, once per window.
+window costs what it holds, whatever the database already holds. A join against the keys
+(``IN (SELECT id FROM ...)``) scans the whole table: it is used only while the table is small
+enough for that to be cheaper (ROWS_PER_KEY_FOR_JOIN), so a big export stays linear.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
@@ -31,6 +33,10 @@ LOOKUP_CHUNK = 1000
 # Rows one index scan may fetch before DuckDB falls back to a table scan (default 2048): a chunk
 # of contacts can hold more messages than that.
 INDEX_SCAN_ROWS = 200_000
+# An index probe costs ~8 us a key, a hash join against the keys ~40 ns a stored row (DuckDB
+# 2.0 here): while a table holds fewer than this many rows per key, one join is cheaper. Either
+# way a window costs at most its own keys' probes, never more as the store grows.
+ROWS_PER_KEY_FOR_JOIN = 200
 
 
 def _chunks(keys) -> list[list[str]]:
@@ -38,19 +44,42 @@ def _chunks(keys) -> list[list[str]]:
     return [keys[i:i + LOOKUP_CHUNK] for i in range(0, len(keys), LOOKUP_CHUNK)]
 
 
-def _lookup(con, sql: str, keys) -> list[tuple]:
-    """The rows of ``sql`` for ``keys``; its one parameter is a chunk of them, to be used as
-    ``list_contains(?, indexed_column)`` (an index scan)."""
-    rows: list[tuple] = []
-    for chunk in _chunks(keys):
-        rows.extend(con.execute(sql, [chunk]).fetchall())
-    return rows
+def _by_join(con, sql: str, keys, table: str):
+    """``sql`` with its ``list_contains(?, column)`` as a join against the keys, when that is
+    cheaper (a small table); None otherwise."""
+    size = con.execute("SELECT estimated_size FROM duckdb_tables() WHERE schema_name = 'main' "
+                       "AND table_name = ?", [table]).fetchall()
+    if not size or len(keys) * ROWS_PER_KEY_FOR_JOIN < size[0][0]:
+        return None
+    return re.sub(r"list_contains\(\?, ([\w.]+)\)", r"\1 IN (SELECT id FROM _ingest_keys)", sql)
 
 
-def _change(con, sql: str, keys) -> int:
-    """Run a DELETE or UPDATE whose one parameter is a chunk of ``keys`` (as in :func:`_lookup`);
-    the number of rows it changed."""
-    return sum(con.execute(sql, [chunk]).fetchone()[0] for chunk in _chunks(keys))
+def _run(con, sql: str, keys, table: str) -> list[list]:
+    """Results of ``sql`` for ``keys``: chunk by chunk with its ``list_contains(?, column)`` (an
+    index scan), or in one join against the keys where the table is small (:func:`_by_join`)."""
+    keys = sorted(keys)
+    if not keys:
+        return []
+    joined = _by_join(con, sql, keys, table)
+    if joined is None:
+        return [con.execute(sql, [chunk]).fetchall() for chunk in _chunks(keys)]
+    con.register("_ingest_keys", pd.DataFrame({"id": pd.Series(keys, dtype="object")}))
+    try:
+        return [con.execute(joined).fetchall()]
+    finally:
+        con.unregister("_ingest_keys")
+
+
+def _lookup(con, sql: str, keys, table: str) -> list[tuple]:
+    """The rows of ``sql`` (a SELECT from ``table``) for ``keys``; its one parameter is the
+    keys, used as ``list_contains(?, indexed_column)``."""
+    return [row for part in _run(con, sql, keys, table) for row in part]
+
+
+def _change(con, sql: str, keys, table: str) -> int:
+    """Run a DELETE or UPDATE of ``table`` for ``keys`` (as in :func:`_lookup`); the number of
+    rows it changed."""
+    return sum(part[0][0] for part in _run(con, sql, keys, table))
 
 
 def _append(con, table: str, frame: pd.DataFrame) -> None:
@@ -72,7 +101,7 @@ def flush(con: duckdb.DuckDBPyConnection, batch: Batch, salt: str) -> Written:
     con.execute("BEGIN TRANSACTION")
     try:
         touched = _supersede(con, batch, written)
-        _change(con, "DELETE FROM sources WHERE list_contains(?, source_id)", batch.replace)
+        _change(con, "DELETE FROM sources WHERE list_contains(?, source_id)", batch.replace, "sources")
         contacts, messages = list(batch.contacts), list(batch.messages)
         if batch.mails:
             mail_contacts, mail_messages = _thread(con, batch.mails, salt)
@@ -94,12 +123,14 @@ def _supersede(con, batch: Batch, written: Written) -> set[str]:
     if not batch.supersede:
         return set()
     old = _lookup(con, "SELECT message_id, contact_id FROM messages "
-                       "WHERE list_contains(?, source_id)", batch.supersede)
-    _change(con, "DELETE FROM attachments WHERE list_contains(?, message_id)", {m for m, _ in old})
+                       "WHERE list_contains(?, source_id)", batch.supersede, "messages")
+    _change(con, "DELETE FROM attachments WHERE list_contains(?, message_id)", {m for m, _ in old},
+            "attachments")
     written.removed_messages += _change(
-        con, "DELETE FROM messages WHERE list_contains(?, message_id)", {m for m, _ in old})
+        con, "DELETE FROM messages WHERE list_contains(?, message_id)", {m for m, _ in old},
+        "messages")
     _change(con, "UPDATE sources SET status = 'superseded' WHERE list_contains(?, source_id)",
-            batch.supersede)
+            batch.supersede, "sources")
     return {c for _, c in old}
 
 
@@ -109,10 +140,10 @@ def _thread(con, mails: list[Mail], salt: str) -> tuple[list[Contact], list[Mess
     wanted = wanted_ids(mails)
     known_ids = {external: contact for external, contact in _lookup(
         con, "SELECT external_id, contact_id FROM messages WHERE list_contains(?, message_id)",
-        {message_id_for(w) for w in wanted}) if external in wanted}
+        {message_id_for(w) for w in wanted}, "messages") if external in wanted}
     keys = {k for k in (thread_key(m, salt) for m in mails if m.had_prefix) if k}
     rows = _lookup(con, "SELECT thread_key, contact_id, started_at FROM contacts "
-                        "WHERE list_contains(?, thread_key)", keys)
+                        "WHERE list_contains(?, thread_key)", keys, "contacts")
     # the latest-started contact of a thread key wins (undated ones first), as before
     rows.sort(key=lambda r: (r[2] is not None, r[2] or _EPOCH, r[1]))
     known_threads = {key: contact for key, contact, _ in rows}
@@ -143,7 +174,8 @@ def _insert(con, batch: Batch, contacts: list[Contact], messages: list[Message],
     for message in messages:
         unique.setdefault(message.message_id, message)
     existing = {r[0] for r in _lookup(
-        con, "SELECT message_id FROM messages WHERE list_contains(?, message_id)", unique)}
+        con, "SELECT message_id FROM messages WHERE list_contains(?, message_id)", unique,
+        "messages")}
     new_messages = [m for k, m in unique.items() if k not in existing]
     with_messages = {m.contact_id for m in new_messages}
     by_id: dict[str, Contact] = {}
@@ -151,7 +183,8 @@ def _insert(con, batch: Batch, contacts: list[Contact], messages: list[Message],
         if contact.contact_id in with_messages:
             by_id.setdefault(contact.contact_id, contact)
     present = {r[0] for r in _lookup(
-        con, "SELECT contact_id FROM contacts WHERE list_contains(?, contact_id)", by_id)}
+        con, "SELECT contact_id FROM contacts WHERE list_contains(?, contact_id)", by_id,
+        "contacts")}
     new_contacts = [c for k, c in by_id.items() if k not in present]
     formats = {row["source_id"]: row["format"] for row in batch.sources}
     for contact in new_contacts:
@@ -206,10 +239,10 @@ def _recompute(con, touched: set[str], written: Written) -> None:
         SELECT message_id, contact_id, seq,
                (row_number() OVER (PARTITION BY contact_id
                 ORDER BY sent_at NULLS LAST, seq, message_id) - 1)::INTEGER AS rn
-        FROM messages WHERE list_contains(?, contact_id)""", touched)
+        FROM messages WHERE list_contains(?, contact_id)""", touched, "messages")
     empty = touched - {contact for _, contact, _, _ in messages}
     written.removed_contacts += _change(
-        con, "DELETE FROM contacts WHERE list_contains(?, contact_id)", empty)
+        con, "DELETE FROM contacts WHERE list_contains(?, contact_id)", empty, "contacts")
     moved = [(message_id, rn) for message_id, _, seq, rn in messages if seq != rn]
     if moved:
         frame = pd.DataFrame(moved, columns=["message_id", "rn"])
@@ -223,7 +256,8 @@ def _recompute(con, touched: set[str], written: Written) -> None:
         SELECT contact_id, min(sent_at) AS first_at, max(sent_at) AS last_at,
                count(*)::INTEGER AS n, arg_min(source_id, seq) AS first_source,
                arg_min(meta->>'subject', seq) AS first_subject
-        FROM messages WHERE list_contains(?, contact_id) GROUP BY contact_id""", alive),
+        FROM messages WHERE list_contains(?, contact_id) GROUP BY contact_id""", alive,
+        "messages"),
         columns=["contact_id", "first_at", "last_at", "n", "first_source", "first_subject"])
     _update_from(con, totals, """
         UPDATE contacts SET

@@ -10,6 +10,7 @@ import pytest
 
 from pipeline import ingest
 from pipeline.ingest import writer
+from tests.ingest.stored import fill_store
 
 STORED = 130_000   # contacts and messages already stored: more than one row group (122,880)
 
@@ -35,7 +36,8 @@ class PlanRecorder:
         self.plans: list[tuple[str, str]] = []
 
     def execute(self, sql, params=None):
-        if not sql.lstrip().upper().startswith(("SELECT", "DELETE", "UPDATE")):
+        if not sql.lstrip().upper().startswith(("SELECT", "DELETE", "UPDATE")) \
+                or "duckdb_tables()" in sql:      # the catalog: how big a table is
             return self._con.execute(sql, params)
         rows = self._con.execute(sql, params).fetchall()
         plan = self._con.execute("EXPLAIN ANALYZE " + sql, params).fetchall()[0][1]
@@ -48,22 +50,7 @@ class PlanRecorder:
 
 @pytest.fixture
 def big_store(con):
-    """A store that already holds STORED e-mail contacts with one message each."""
-    con.execute(
-        "INSERT INTO sources SELECT 'src-' || i, 'old/' || i || '.eml', 1, 'eml', 'ingested', NULL, "
-        "1, 1, now()::TIMESTAMP, now()::TIMESTAMP, 'run-0' FROM range(?) t(i)", [STORED])
-    con.execute(
-        "INSERT INTO contacts (contact_id, external_id, channel, format, source_id, started_at, "
-        "n_messages, thread_key) SELECT md5('c' || i), 'root-' || i, 'email', 'eml', 'src-' || i, "
-        "TIMESTAMP '2026-01-01' + INTERVAL (i) SECOND, 1, 'onderwerp ' || i || '|' || md5(i::VARCHAR) "
-        "FROM range(?) t(i)", [STORED])
-    con.execute(
-        "INSERT INTO messages (message_id, contact_id, seq, role, sent_at, text, source_id, "
-        "external_id) SELECT md5('m' || i), md5('c' || i), 0, 'customer', "
-        "TIMESTAMP '2026-01-01' + INTERVAL (i) SECOND, 'vraag ' || i, 'src-' || i, 'root-' || i "
-        "FROM range(?) t(i)", [STORED])
-    con.execute("INSERT INTO attachments SELECT md5('m' || i), 'bon.pdf', 'application/pdf', 10 "
-                "FROM range(?) t(i)", [STORED])
+    fill_store(con, STORED)
     return con
 
 
@@ -100,7 +87,7 @@ def test_every_lookup_of_the_writer_is_an_index_scan(big_store, config, data_dir
                    "FROM messages WHERE list_contains(?, source_id)",        # superseded file
                    "UPDATE contacts SET", "DELETE FROM attachments"):
         assert lookup in asked
-    for sql, plan in plans:
+    for sql, plan in plans:     # (windows here are small against the store: no joins)
         assert "Sequential Scan" not in plan, sql
         # (a key outside the column's range: DuckDB knows from its statistics there is none)
         assert "Index Scan" in plan or "Empty Result" in plan, sql
