@@ -12,7 +12,7 @@ import dataclasses
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from pipeline.config import IngestConfig
 from pipeline.errors import InputFileError
@@ -31,6 +31,10 @@ if TYPE_CHECKING:   # the store (duckdb, pandas) is imported only where it is us
     import duckdb  # worker processes, which import this package, stay small
 
 BATCH_FILES = 500
+# A window also ends after this many bytes of input: monthly export files grow with the export
+# (a month of chats in one JSON file), and a window of them parsed whole was the part of
+# ingest's memory that grew with the export. Parsed, a byte of JSON takes ~10 in Python.
+BATCH_BYTES = 8 * 1024 * 1024
 
 
 @dataclasses.dataclass
@@ -67,7 +71,8 @@ class _Pending:
 
 
 def run(con: duckdb.DuckDBPyConnection, paths: list[Path], config: IngestConfig,
-        *, batch_files: int = BATCH_FILES, workers: int | None = None) -> Summary:
+        *, batch_files: int = BATCH_FILES, batch_bytes: int = BATCH_BYTES,
+        workers: int | None = None) -> Summary:
     """Ingest ``paths`` (files, folders, zips). Idempotent: known content is skipped.
 
     ``workers``: parser processes. Default 1 (parse in this process): on the 2-core reference
@@ -96,31 +101,19 @@ def run(con: duckdb.DuckDBPyConnection, paths: list[Path], config: IngestConfig,
     parser = Parser(base, workers)
     try:
         with Run(con, "ingest", dataclasses.asdict(config)) as bookkeeping:
-            def prepare(window: list[Item]) -> list[_Pending]:
-                pending = []
-                for item in window:
-                    p = _prepare(item, known, by_path, seen_now, tally, bookkeeping.run_id)
-                    if p is not None:
-                        pending.append(p)
-                return pending
+            def prepare(item: Item) -> _Pending | None:
+                return _prepare(item, known, by_path, seen_now, tally, bookkeeping.run_id)
 
-            windows = [items[i:i + batch_files] for i in range(0, len(items), batch_files)]
-            progress = iter(track(windows, "Bestanden inlezen", total=len(windows)))
-            current, outcomes = [], []
-            for window in progress:          # the first window that has anything to parse
-                current = prepare(window)
-                if current:
-                    outcomes = parser.submit([p.job for p in current])
-                    break
+            windows = _windows(items, prepare, batch_files, batch_bytes)
+            current = next(windows, [])
+            outcomes = parser.submit([p.job for p in current]) if current else []
             while current:
                 batch, error = _collect(current, outcomes, tally, seen_now, config.strict, held)
                 upcoming, next_outcomes = [], []
                 if error is None:     # workers parse the next window while this one is written
-                    for window in progress:
-                        upcoming = prepare(window)
-                        if upcoming:
-                            next_outcomes = parser.submit([p.job for p in upcoming])
-                            break
+                    upcoming = next(windows, [])
+                    if upcoming:
+                        next_outcomes = parser.submit([p.job for p in upcoming])
                 tally.add(flush(con, batch, salt))
                 if error is not None:
                     bookkeeping.counts = _counts(tally)
@@ -149,6 +142,26 @@ def run(con: duckdb.DuckDBPyConnection, paths: list[Path], config: IngestConfig,
         names = ", ".join(mask_path(Path(p).name) for p in ignored[:5]) + (" ..." if len(ignored) > 5 else "")
         summary.notes.append(f"{len(ignored)} bestand(en) overgeslagen volgens [ingest] ignore: {names}")
     return summary
+
+
+def _windows(items: list[Item], prepare, batch_files: int,
+             batch_bytes: int) -> Iterator[list[_Pending]]:
+    """The files to parse, read and hashed in order, in windows of at most ``batch_files``
+    files or about ``batch_bytes`` bytes (one larger file is a window of its own); files
+    already known are counted by ``prepare`` and left out."""
+    window: list[_Pending] = []
+    size = 0
+    for item in track(items, "Bestanden inlezen", total=len(items)):
+        pending = prepare(item)
+        if pending is None:
+            continue
+        window.append(pending)
+        size += len(pending.job[3])
+        if len(window) >= batch_files or size >= batch_bytes:
+            yield window
+            window, size = [], 0
+    if window:
+        yield window
 
 
 def _prepare(item: Item, known: dict, by_path: dict, seen_now: dict, tally: Tally,
@@ -207,7 +220,9 @@ def _collect(pending: list[_Pending], outcomes, tally: Tally, seen_now: dict, st
             continue
         parsed = outcome[1]
         if parsed.pending and held is not None:
-            held.append((dataclasses.replace(item, supersede=None), parsed))
+            # held until the last window: without the file's bytes (parsed, they are not needed)
+            held.append((dataclasses.replace(item, supersede=None,
+                                             job=(path, name, source_id, b"", refused)), parsed))
             continue
         row["format"] = parsed.format
         if parsed.notes:            # read, with something the user should know (no note column yet)

@@ -37,6 +37,11 @@ def contact_id_for_root(root: str) -> str:
     return stable_id("email", root)
 
 
+def message_id_for(external_id: str) -> str:
+    """A mail's message_id, from its Message-ID: the writer finds stored mails by it."""
+    return stable_id("email", external_id)
+
+
 def thread_mails(mails: list[Mail], salt: str, known_ids: dict[str, str],
                  known_threads: dict[str, str]) -> tuple[list[Contact], list[Message]]:
     """Assign every mail to a contact.
@@ -82,7 +87,7 @@ def thread_mails(mails: list[Mail], salt: str, known_ids: dict[str, str],
         if mail.to_addrs:
             meta["to_count"] = len(mail.to_addrs)
         messages.append(Message(
-            message_id=stable_id("email", mail.message_id), contact_id=cid, seq=len(messages),
+            message_id=message_id_for(mail.message_id), contact_id=cid, seq=len(messages),
             role=mail.role, sent_at=mail.sent_at, author=mail.from_name or mail.from_addr,
             text=mail.text, external_id=mail.message_id, meta=meta,
             attachments=mail.attachments, source_id=mail.source_id))

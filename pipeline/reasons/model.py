@@ -39,6 +39,7 @@ from typing import Sequence
 import numpy as np
 
 from pipeline.atomic import atomic_path, write_text
+from pipeline.batches import DEFAULT_BATCH
 from pipeline.errors import NotFittedError
 from pipeline.reasons import merge, representation, themes
 from pipeline.reasons.embed import make_embedder, needs_saving
@@ -51,6 +52,7 @@ NATURAL_QUANTILE = 0.02
 MIN_CLUSTER_FLOOR = 3      # smallest HDBSCAN cluster tried while short of min_reasons
 PER_REASON = 5             # a small group gets at most n / PER_REASON reasons below min_reasons
 MIN_SUB_SIZE = 3           # questions a sub-reason needs
+EMBED_BATCH = DEFAULT_BATCH  # texts embedded at once (the fit sample and every other text)
 
 
 class ReasonModel:
@@ -95,7 +97,7 @@ class ReasonModel:
         self.embedder_ = make_embedder(self.embedding_model, random_state=self.random_state,
                                        language=self.language)
         self.embedder_.fit([texts[i] for i in sample])
-        embeddings = self.embedder_.transform(texts)
+        embeddings = self._embed(texts)
         sample_emb = embeddings[sample]
 
         self.merged_, self.dense_groups_ = 0, None
@@ -406,7 +408,7 @@ class ReasonModel:
             empty = np.full(len(texts), OUTLIER)
             return empty, np.zeros(len(texts)), empty, np.zeros(len(texts), dtype=bool)
         emb = embeddings if embeddings is not None else \
-            self.embedder_.transform([t or "" for t in texts])
+            self._embed([t or "" for t in texts])
         labels, probs, sims = self._vote(emb, threshold=-np.inf, with_similarity=True)
         return labels, probs, self._nearest_sub(emb, labels), sims >= self.threshold_
 
@@ -423,9 +425,24 @@ class ReasonModel:
         if not self.centroids_:
             return (np.full(len(texts), OUTLIER), np.zeros(len(texts)),
                     np.full(len(texts), OUTLIER))
-        emb = self.embedder_.transform([t or "" for t in texts])
+        emb = self._embed([t or "" for t in texts])
         labels, probs = self._vote(emb)
         return labels, probs, self._nearest_sub(emb, labels)
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings of ``texts`` (float32, one row each), embedded EMBED_BATCH at a time: what
+        a backend builds on the way (a TF-IDF matrix: ~3 KiB a text) stays that of one batch,
+        only the rows (400 bytes a text for char-tfidf) are held for the whole export."""
+        texts = list(texts)
+        if len(texts) <= EMBED_BATCH:
+            return self.embedder_.transform(texts)
+        first = self.embedder_.transform(texts[:EMBED_BATCH])
+        out = np.empty((len(texts), first.shape[1]), dtype=np.float32)
+        out[:EMBED_BATCH] = first
+        for start in range(EMBED_BATCH, len(texts), EMBED_BATCH):
+            out[start:start + EMBED_BATCH] = self.embedder_.transform(
+                texts[start:start + EMBED_BATCH])
+        return out
 
     # -- describing -------------------------------------------------------------------------------
 

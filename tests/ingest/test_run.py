@@ -213,3 +213,15 @@ def test_ignore_globs_skip_non_contact_files_in_folders(con, tmp_path, config):
     # Named explicitly, a file is read (and here fails as an unknown chat shape: recorded, not lost).
     run(con, [export / "ground_truth.csv"], config.ingest)
     assert con.execute("SELECT count(*) FROM sources WHERE status = 'error'").fetchone()[0] == 1
+
+
+def test_windows_cut_by_bytes_give_the_same_result(con, config, export):
+    from pipeline import store as store_module
+    other = store_module.connect(":memory:")
+    ingest.run(con, [export], config.ingest)
+    summary = ingest.run(other, [export], config.ingest, batch_bytes=1)   # a window per file
+    assert_reconciles(summary)
+    query = ("SELECT c.contact_id, c.n_messages, c.started_at, c.source_id, m.message_id, m.seq, "
+             "m.text FROM contacts c JOIN messages m USING (contact_id) ORDER BY 1, 6")
+    assert con.execute(query).fetchall() == other.execute(query).fetchall()
+    assert tables(con) == tables(other)

@@ -1,0 +1,45 @@
+"""The reason fit embeds its texts per batch (the sample and every other question): the tables
+come out the same whatever the batch size, so memory can stay that of one batch."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pipeline import store
+from pipeline.config import ReasonsConfig
+from pipeline.reasons import core, model, run
+from tests.reasons.synthetic import load, questions
+
+pytestmark = pytest.mark.slow
+TABLES = {"reasons": "reason_id", "sub_reasons": "sub_reason_id", "themes": "theme_id",
+          "contact_reasons": "contact_id"}
+
+
+def _tables(frame, models_dir):
+    con = store.connect(":memory:")
+    load(con, frame)
+    # a sample smaller than the export: most questions are placed outside the fit
+    run(con, ReasonsConfig(min_reasons=3, max_reasons=6, fit_sample_size=100),
+        models_dir=models_dir)
+    tables = {t: con.execute(f"SELECT * FROM {t} ORDER BY {key}").df() for t, key in TABLES.items()}
+    con.close()
+    return tables
+
+
+def test_fit_gives_the_same_tables_whatever_the_batch_size(tmp_path, monkeypatch):
+    frame = questions(50, seed=3)
+    extra = frame.head(5).copy()          # a language without a model: mapped in batches too
+    extra["contact_id"] = [f"d{i}" for i in range(5)]
+    extra["language"] = "de"
+    frame = pd.concat([frame, extra], ignore_index=True)
+    assert len(frame) > 2 * 100      # two thirds of the questions outside the sample
+    whole = _tables(frame, tmp_path / "whole")
+    monkeypatch.setattr(model, "EMBED_BATCH", 7)
+    monkeypatch.setattr(core, "APPLY_BATCH", 3)
+    batched = _tables(frame, tmp_path / "batched")
+    assert len(whole["contact_reasons"]) == len(frame)
+    assert (whole["contact_reasons"]["how"] == "mapped").sum() == 5
+    for name in TABLES:   # ids and labels exactly; a mapped question's similarity comes from
+        # the multilingual encoder, whose last digits depend on the texts padded with it
+        pd.testing.assert_frame_equal(whole[name], batched[name], check_exact=False, rtol=1e-5)
