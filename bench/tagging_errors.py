@@ -67,6 +67,8 @@ def decided_by(result) -> str:
     if main is None:
         return "?"
     rule = main["rule"]
+    if rule == "party_combiner":
+        return "combiner (no rule tag of the type)"
     if main["kind"] == "model":
         return "model"
     if main["kind"] == "involved":

@@ -205,7 +205,7 @@ class Tagger:
             chooser = getattr(self.text_model, "party_combiner_", None)
             if chooser is not None and model is not None:
                 # The learned third-party decision (whose step failed) replaces the rules' order.
-                t_type, chosen_p = party_combiner.decide(chooser.predict_proba([party_row])[0])
+                t_type, chosen_p = party_combiner.decide(chooser.predict_one(party_row))
                 main, tags = _chosen(t_type, chosen_p, tags, mentions)
                 t_features = conf.third_party_features(
                     chosen_p, t_probs, t_type, party_combiner.rule_cause(party_row, t_type),

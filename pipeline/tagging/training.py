@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.config import OrganisationConfig
+from pipeline.config import OrganisationConfig, PartyConfig
 from pipeline.tagging import confidence as conf
 from pipeline.tagging import party_combiner as party
 from pipeline.tagging.combiner import Combiner
@@ -39,6 +39,10 @@ class Example:
     group: str                     # generated | handwritten | analyst | a sector name
     contact: ContactInput | None = None
     text: str = ""                 # generated examples: the model text only
+    # The [organisatie] config its organisation's users wrote (the sectors' partners and
+    # departments): its held-out fold is tagged with it, so the third-party combiner learns what
+    # a configured party is worth.
+    organisation: OrganisationConfig | None = None
 
     def model_text(self) -> str:
         return model_text(self.contact) if self.contact else self.text
@@ -56,8 +60,19 @@ def shipped() -> list[Example]:
                                        row.get("customer_text") or row["question_text"],
                                        row.get("agent_text") or None)
             out.append(Example(row["avoidable"], row["third_party"], float(row["weight"]),
-                               row["group"], contact, row.get("text", "")))
+                               row["group"], contact, row.get("text", ""),
+                               organisation_of(row.get("organisation"))))
     return out
+
+
+def organisation_of(data: dict | None) -> OrganisationConfig | None:
+    """An [organisatie] as stored in the training set (dataclasses.asdict of the parsed one)."""
+    if not data:
+        return None
+    parties = [PartyConfig(p["naam"], p["type"], list(p.get("aliassen", [])))
+               for p in data.get("partijen", [])]
+    return OrganisationConfig(data.get("naam", ""), list(data.get("aliassen", [])),
+                              list(data.get("afdelingen", [])), parties)
 
 
 def from_labelled(contacts: list[ContactInput], gold: list[dict], group: str,
@@ -113,7 +128,7 @@ def held_out(examples: list[Example], *, folds: int = 3,
              organisation: OrganisationConfig | None = None, ruleset=None,
              organisations: dict[str, OrganisationConfig] | None = None) -> list[tuple]:
     """(example, tag result) for every real example, tagged by a model that did not see it,
-    with the organisation config of the example's group."""
+    with the example's own organisation config, else its group's, else ``organisation``."""
     real = [i for i, e in enumerate(examples) if e.contact is not None]
     generated = [i for i, e in enumerate(examples) if e.contact is None]
     organisations = organisations or {}
@@ -124,12 +139,12 @@ def held_out(examples: list[Example], *, folds: int = 3,
         train += [examples[i] for i in generated[::FOLD_GENERATED_EVERY]]
         text_model = fit_model(train)
         fold = [examples[i] for i in sorted(held)]
-        by_group: dict[str, list[Example]] = {}
+        by_organisation: dict[int, tuple] = {}
         for e in fold:
-            by_group.setdefault(e.group if e.group in organisations else "", []).append(e)
-        for group, part in by_group.items():
-            tagger = Tagger(ruleset, text_model=text_model, workers=1,
-                            organisation=organisations.get(group, organisation))
+            own = e.organisation or organisations.get(e.group, organisation)
+            by_organisation.setdefault(id(own), (own, []))[1].append(e)
+        for own, part in by_organisation.values():
+            tagger = Tagger(ruleset, text_model=text_model, workers=1, organisation=own)
             out += list(zip(part, tagger.tag([e.contact for e in part])))
     return out
 
