@@ -7,7 +7,9 @@ The fitted state is saved as a plain ``.npz`` (vocabularies, idf, coefficients; 
 loads in any environment with numpy and scikit-learn. The shipped model
 (pipeline/resources/tagging/text_model.npz) is trained by bench/train_tagging_model.py on
 generated data (pipeline.sample, a seed apart from the benchmark's); the rules stay in charge:
-see Tagger for how the two are combined.
+see Tagger for how the two are combined. The .npz also carries the learned combiners of rules and
+model (``combiner_*``: the avoidable category, ``party_combiner_*``: the third party) and the
+calibration (``calibration_*``).
 """
 
 from __future__ import annotations

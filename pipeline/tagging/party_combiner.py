@@ -51,6 +51,7 @@ TYPE_FEATURES = (
     # A name is a cause only in a failure contact ("gaat DHL ook op zaterdag bezorgen?" is not):
     # the same evidence again when the avoidable category is voorkomen.
     "failure_named",             # a party of the type named (not as a means), voorkomen
+    "failure_means",             # a party of the type named as a means, voorkomen
     "failure_topic",             # a topic word of the type, voorkomen
     "failure_model_log_probability",
 )
@@ -67,9 +68,11 @@ C_TYPE = 0.2
 
 def row(tags: list[ThirdPartyTag], mentions: list[Mention],
         probabilities: dict[str, float] | None, rule_type: str | None,
-        category: str) -> tuple:
+        category: str, failure: bool | None = None) -> tuple:
     """What the combiner reads of one contact: (per-type features, per-type cause rules, the
-    'none' features). Plain tuples, so a result stays picklable and small."""
+    'none' features, the types it may choose). ``failure``: the contact is failure demand by a
+    rule signal or a sure model (the tagger's test; default: the category is voorkomen). Plain
+    tuples: a result stays picklable and small."""
     probabilities = probabilities or {}
     index = {t: i for i, t in enumerate(THIRD_PARTY_TYPES)}
     dense = [[0.0] * len(TYPE_FEATURES) for _ in THIRD_PARTY_TYPES]
@@ -105,13 +108,21 @@ def row(tags: list[ThirdPartyTag], mentions: list[Mention],
         for values in dense:
             values[position["failure_named"]] = max(values[position[n]] for n in NAMED)
             values[position["failure_topic"]] = values[position["topic"]]
+            values[position["failure_means"]] = values[position["means"]]
             values[position["failure_model_log_probability"]] = values[0]
     named = {m.third_party_type for m in mentions
              if not m.topic and not m.means and m.source in CUSTOMER_SOURCES}
     none = [math.log(probabilities.get("none", 1.0 / len(CANDIDATES)) + 1e-3),
             float(rule_type is None)] + [float(category == c) for c in CATEGORIES]
     none.append(float(min(len(named), 2)))
-    return (tuple(tuple(v) for v in dense), tuple(frozenset(f) for f in fired), tuple(none))
+    # The types it may choose: those the rules tagged, and in a failure contact those named. A
+    # party named in a contact where nothing failed is a mention, never a cause ("de monteur
+    # was erg vriendelijk").
+    allowed = {t.third_party_type for t in tags}
+    if category == "voorkomen" if failure is None else failure:
+        allowed |= {m.third_party_type for m in mentions if not m.topic}
+    return (tuple(tuple(v) for v in dense), tuple(frozenset(f) for f in fired), tuple(none),
+            frozenset(allowed))
 
 
 class PartyCombiner:
@@ -187,7 +198,7 @@ class PartyCombiner:
         base = len(TYPE_FEATURES)
         x_types = np.zeros((len(rows), len(THIRD_PARTY_TYPES), base + len(index)))
         x_none = np.zeros((len(rows), len(NONE_FEATURES)))
-        for r, (dense, fired, none) in enumerate(rows):
+        for r, (dense, fired, none, _) in enumerate(rows):
             x_types[r, :, :base] = dense
             for t, rules in enumerate(fired):
                 for rule in rules:
@@ -218,7 +229,7 @@ class PartyCombiner:
                 [{rule: float(c[base + i]) for rule, i in index.items()} for c in self.type_coef_],
                 list(map(float, self.type_intercept_)), list(map(float, self.none_coef_)))
         dense_w, rule_w, bias, none_w = compiled
-        dense, fired, none = row_
+        dense, fired, none, _ = row_
         logits = [sum(w * x for w, x in zip(none_w, none))]
         for t in range(len(bias)):
             value = bias[t] + sum(w * x for w, x in zip(dense_w[t], dense[t]) if x)
@@ -252,10 +263,24 @@ class PartyCombiner:
         return combiner
 
 
-def decide(probabilities) -> tuple[str | None, float]:
-    """The chosen type (None for 'none') and its probability."""
-    best = max(range(len(probabilities)), key=probabilities.__getitem__)
+def decide(probabilities, rule_type: str | None = None, margin: float = 0.0,
+           allowed: frozenset | None = None) -> tuple[str | None, float]:
+    """The chosen type (None for 'none') and its probability: the most probable of 'none', the
+    rules' own choice (``rule_type``) and the ``allowed`` types (all when None). The rules'
+    choice stands unless the best is more probable by at least ``margin``."""
+    rule = CANDIDATES.index(rule_type or "none")
+    best = max((i for i, c in enumerate(CANDIDATES)
+                if i in (0, rule) or allowed is None or c in allowed),
+               key=probabilities.__getitem__)
+    if probabilities[best] - probabilities[rule] < margin:
+        best = rule
     return (None if best == 0 else CANDIDATES[best]), round(float(probabilities[best]), 3)
+
+
+def rule_choice(row_: tuple) -> str | None:
+    """The hand-ordered rules' own choice, as recorded in the row (None: no third party)."""
+    position = TYPE_FEATURES.index("rule_choice")
+    return next((t for t, dense in zip(THIRD_PARTY_TYPES, row_[0]) if dense[position]), None)
 
 
 NAMED = ("configured_customer", "configured_agent", "gazetteer_customer", "gazetteer_agent")

@@ -201,11 +201,14 @@ class Tagger:
                 confidence, a_rows[i], category, rule_signals,
                 rep is not None or bool(found))
             t_type = main.third_party_type if main else None
-            party_row = party_combiner.row(tags, mentions, t_probs, t_type, category)
+            party_row = party_combiner.row(tags, mentions, t_probs, t_type, category,
+                                           self._is_failure(category, signals))
             chooser = getattr(self.text_model, "party_combiner_", None)
             if chooser is not None and model is not None:
                 # The learned third-party decision (whose step failed) replaces the rules' order.
-                t_type, chosen_p = party_combiner.decide(chooser.predict_one(party_row))
+                margin = float(self.weights.get("party_override_margin", 0.0))
+                t_type, chosen_p = party_combiner.decide(chooser.predict_one(party_row), t_type,
+                                                         margin, party_row[3])
                 main, tags = _chosen(t_type, chosen_p, tags, mentions)
                 t_features = conf.third_party_features(
                     chosen_p, t_probs, t_type, party_combiner.rule_cause(party_row, t_type),
@@ -282,11 +285,7 @@ class Tagger:
         at all, the text model's type unless the contact names a party of that type (see
         weights.yaml, learned)."""
         cfg = self.weights.get("learned", {})
-        weight = float(cfg.get("avoidable_weight", 2.0))
-        sure = float(cfg.get("context_model_probability", 1.0)) * weight
-        failure = category == "voorkomen" and any(
-            s.category == "voorkomen" and (s.rule != "model" or s.weight >= sure)
-            for s in signals)
+        failure = self._is_failure(category, signals)
         if failure and cfg.get("failure_context_after_model", False):
             conf = float(self.weights.get("third_party_confidence", {}).get("failure_context", 0.5))
             found = third_party.failure_context(
@@ -299,6 +298,15 @@ class Tagger:
         mode = cfg.get("fill_skips", "named")
         named = self._named_types(hits, mode == "ruled_out" or (mode == "failure" and failure))
         return self._model_third_party(head, i, mentions, named)
+
+    def _is_failure(self, category: str, signals: list[Signal]) -> bool:
+        """Failure demand: decided `voorkomen` with a rule signal for it, or a sure model."""
+        cfg = self.weights.get("learned", {})
+        sure = float(cfg.get("context_model_probability", 1.0)) * float(
+            cfg.get("avoidable_weight", 2.0))
+        return category == "voorkomen" and any(
+            s.category == "voorkomen" and (s.rule != "model" or s.weight >= sure)
+            for s in signals)
 
     def _model_third_party(self, head: tuple, i: int, mentions: list[third_party.Mention],
                            named: set[str]) -> list[third_party.ThirdPartyTag]:

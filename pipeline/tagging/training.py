@@ -21,7 +21,7 @@ from pipeline.tagging import confidence as conf
 from pipeline.tagging import party_combiner as party
 from pipeline.tagging.combiner import Combiner
 from pipeline.tagging.learned import TextModel
-from pipeline.tagging.rules import CATEGORIES, package_dir
+from pipeline.tagging.rules import CATEGORIES, load_rules, package_dir
 from pipeline.tagging.tagger import ContactInput, Tagger, model_text
 
 TRAINING_SET = "training_set.jsonl.gz"
@@ -111,16 +111,19 @@ def fit_with_held(examples: list[Example], *, calibrate: bool = True, folds: int
     if calibrate:
         held = held_out(examples, folds=folds, organisation=organisation, ruleset=ruleset,
                         organisations=organisations)
-        finish(model, held, combine)
+        finish(model, held, combine, ruleset)
     return model, held
 
 
-def finish(model: TextModel, held: list[tuple], combine: bool = True) -> TextModel:
+def finish(model: TextModel, held: list[tuple], combine: bool = True,
+           ruleset=None) -> TextModel:
     """Fit the combiners and the calibration of ``model`` from held-out (example, result)
     pairs: contacts tagged by a model that had not seen them."""
     model.combiner_ = fit_combiner(held) if combine else None
     model.party_combiner_ = fit_party_combiner(held) if combine else None
-    model.calibration_ = calibration(held, model.combiner_, model.party_combiner_)
+    weights = (ruleset or load_rules()).weights
+    model.calibration_ = calibration(held, model.combiner_, model.party_combiner_,
+                                     margin=float(weights.get("party_override_margin", 0.0)))
     return model
 
 
@@ -167,7 +170,8 @@ def fit_party_combiner(held: list[tuple]) -> party.PartyCombiner | None:
 
 
 def calibration(held: list[tuple], combiner: Combiner | None = None,
-                party_combiner: party.PartyCombiner | None = None, folds: int = 5) -> dict:
+                party_combiner: party.PartyCombiner | None = None, folds: int = 5,
+                margin: float = 0.0) -> dict:
     """Platt coefficients per head. With a combiner, its own out-of-fold answers are calibrated
     (the folds' tagger did not have it yet)."""
     features = {"avoidable": ([], []), "third_party": ([], [])}
@@ -196,7 +200,7 @@ def calibration(held: list[tuple], combiner: Combiner | None = None,
             features["avoidable"][0].append(list(result.calibration_features[0]))
             features["avoidable"][1].append(result.avoidable_category == example.avoidable)
     if party_combiner is not None:
-        features["third_party"] = _party_calibration(held, folds)
+        features["third_party"] = _party_calibration(held, folds, margin)
     else:
         for example, result in held:
             if example.third_party is not None:
@@ -206,8 +210,9 @@ def calibration(held: list[tuple], combiner: Combiner | None = None,
     return {head: conf.fit_platt(x, y) for head, (x, y) in features.items() if x}
 
 
-def _party_calibration(held: list[tuple], folds: int) -> tuple[list, list]:
-    """Calibration features of the third-party combiner's out-of-fold answers."""
+def _party_calibration(held: list[tuple], folds: int, margin: float) -> tuple[list, list]:
+    """Calibration features of the third-party combiner's out-of-fold answers (with the
+    tagger's margin over the rules' own choice)."""
     rows = [(e, r) for e, r in held if e.third_party is not None and r.party_row]
     x, y = [], []
     for k in range(folds):
@@ -219,8 +224,8 @@ def _party_calibration(held: list[tuple], folds: int) -> tuple[list, list]:
                                          [e.third_party for e, _ in train],
                                          sample_weight=[e.weight for e, _ in train])
         for (example, result), p in zip(test, part.predict_proba([r.party_row for _, r in test])):
-            chosen, probability = party.decide(p)
             row = result.party_row
+            chosen, probability = party.decide(p, party.rule_choice(row), margin, row[3])
             model_p = {t: float(np.exp(v[0])) - 1e-3
                        for t, v in zip(party.THIRD_PARTY_TYPES, row[0])}
             model_p["none"] = float(np.exp(row[2][0])) - 1e-3

@@ -44,6 +44,7 @@ def test_row_says_how_each_type_was_found():
     assert none["rule_choice"] == 0.0 and none["category_voorkomen"] == 1.0
     assert none["parties_named"] == 1.0        # the installer; a means and a topic do not count
     assert pc.rule_cause(row, "payment") and not pc.rule_cause(row, "installer")
+    assert pc.rule_choice(row) == "payment"
     assert pc.named(row, "installer") and not pc.named(row, "payment")
 
 
@@ -61,15 +62,36 @@ def _rows(types, evidence_type_of, n=12):
     return rows, gold
 
 
-def test_fitted_combiner_follows_the_cause_and_carries_it_to_a_type_it_never_saw():
+def test_fitted_combiner_follows_the_cause_and_carries_it_to_a_rare_type():
     rows, gold = _rows(("carrier", "payment", "none"),
                        lambda t, i: None if t == "none" else t)
-    combiner = pc.PartyCombiner().fit(rows, gold)
-    # A cause named next to an installer: no installer in training, the shared weights carry.
+    # Two installer contacts, one of them without any evidence: on its own weights the type
+    # could not be learned; the weights shared with the other types carry the cause.
+    few, few_gold = _rows(("installer",), lambda t, i: t if i == 0 else None, 2)
+    combiner = pc.PartyCombiner().fit(rows + few, gold + few_gold)
     test, _ = _rows(("installer", "carrier", "none"), lambda t, i: None if t == "none" else t, 1)
     chosen = [pc.decide(p)[0] for p in combiner.predict_proba(test)]
     assert chosen == ["installer", "carrier", None]
     assert np.allclose([combiner.predict_one(r) for r in test], combiner.predict_proba(test))
+
+
+def test_decide_keeps_the_rules_choice_unless_the_combiner_is_clearly_surer():
+    p = [0.1, 0.5, 0.0, 0.0, 0.0, 0.4, 0.0]     # none, carrier, store, supplier, installer, ...
+    assert pc.decide(p) == ("carrier", 0.5)
+    assert pc.decide(p, "payment", margin=0.2) == ("payment", 0.4)
+    assert pc.decide(p, "payment", margin=0.05) == ("carrier", 0.5)
+    assert pc.decide(p, None, margin=0.6) == (None, 0.1)
+    assert pc.decide(p, None, allowed=frozenset({"payment"})) == ("payment", 0.4)
+
+
+def test_a_party_named_where_nothing_failed_may_not_be_chosen():
+    mentions = [_mention("installer")]
+    assert pc.row([], mentions, None, None, "waardevol")[3] == frozenset()
+    assert pc.row([], mentions, None, None, "voorkomen")[3] == {"installer"}
+    # voorkomen by an unsure text model alone is no failure that makes a mention a cause
+    assert pc.row([], mentions, None, None, "voorkomen", failure=False)[3] == frozenset()
+    assert pc.row([_tag("payment", "standalone")], [], None, "payment", "automatiseren")[3] == \
+        {"payment"}
 
 
 def test_party_combiner_survives_save_and_load(tmp_path):
