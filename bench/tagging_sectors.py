@@ -47,6 +47,16 @@ def _unsure(gold: list[dict], results) -> str:
     return "; ".join(parts)
 
 
+def organisations(directory: Path = SECTORS) -> dict:
+    """Each sector's own [organisatie] config (its *.org.toml), by sector name: the held-out
+    folds of a sector's contacts are tagged with it, as its users would."""
+    out = {}
+    for name in sectors(directory):
+        org_file = directory / f"{name}.org.toml"
+        out[name] = load_config(org_file if org_file.exists() else None).organisatie
+    return out
+
+
 def sectors(directory: Path = SECTORS) -> list[str]:
     return sorted(p.name[:-len(".jsonl")] for p in directory.glob("*.jsonl")
                   if not p.name.endswith(".holdout.jsonl"))
@@ -73,9 +83,9 @@ def run(directory: Path = SECTORS, with_holdout: bool = False, curve: bool = Tru
         began = time.perf_counter()
         others = [e for other in names if other != name
                   for e in training.from_labelled(*data[other], group=other)]
-        org_file = directory / f"{name}.org.toml"
-        organisation = load_config(org_file if org_file.exists() else None).organisatie
-        model, held = training.fit_with_held(shipped + others, organisation=None)
+        organisation = organisations(directory)[name]
+        model, held = training.fit_with_held(shipped + others,
+                                             organisations=organisations(directory))
         contacts, gold = data[name]
         holdout = None
         if with_holdout and (directory / f"{name}.holdout.jsonl").exists():

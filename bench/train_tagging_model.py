@@ -1,6 +1,7 @@
 """Train the tagging stage's small text model (pipeline/resources/tagging/text_model.npz).
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/train_tagging_model.py [--regenerate [--size 8000]
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/train_tagging_model.py [--add-organisations]
+        [--regenerate [--size 8000]
         [--seed 101] [--handwritten FILE ...] [--handwritten-weight 24]] [--out PATH]
 
 It trains on the shipped training set (pipeline/resources/tagging/training_set.jsonl.gz) with a
@@ -96,17 +97,53 @@ def write_training_set(size: int, seed: int, handwritten: list[Path], weight: fl
                                  ensure_ascii=False) + "\n")
         for file in handwritten:
             contacts, gold = load_labelled(file)
+            organisation = organisation_beside(file)
             for c, g in zip(contacts, gold):
                 group = f"sector:{g['sector']}" if g.get("sector") else "handwritten"
-                out.write(json.dumps({"group": group, "id": g["id"],
-                                      "question_text": g["question_text"],
-                                      "customer_text": g["customer_text"],
-                                      "agent_text": g["agent_text"],
-                                      "avoidable": g["avoidable_category"],
-                                      "third_party": g["third_party_type"] or "none",
-                                      "weight": weight}, ensure_ascii=False) + "\n")
+                row = {"group": group, "id": g["id"], "question_text": g["question_text"],
+                       "customer_text": g["customer_text"], "agent_text": g["agent_text"],
+                       "avoidable": g["avoidable_category"],
+                       "third_party": g["third_party_type"] or "none", "weight": weight}
+                if organisation:
+                    row["organisation"] = organisation
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(f"training set: {len(counts)} distinct generated contacts (seed {seed}) and "
           f"{len(handwritten)} hand-written file(s), weight {weight:g}: {path}")
+
+
+def organisation_beside(file: Path) -> dict | None:
+    """The [organisatie] of a sector's file (<sector>.org.toml beside <sector>.jsonl), parsed
+    and as a plain dict, for the training set (pipeline.tagging.training.organisation_of)."""
+    import dataclasses
+
+    from pipeline.config import load_config
+    org_file = file.with_name(file.name.replace(".jsonl", ".org.toml"))
+    if not org_file.exists():
+        return None
+    return dataclasses.asdict(load_config(org_file).organisatie)
+
+
+def add_organisations() -> None:
+    """Add each sector's [organisatie] to its rows of the shipped training set, leaving every
+    other row as it is (no regeneration)."""
+    import gzip
+    import json
+
+    from pipeline.tagging.rules import package_dir
+    from pipeline.tagging.training import TRAINING_SET
+    by_group = {f"sector:{f.stem}": organisation_beside(f) for f in SECTOR_DEV}
+    path = Path(str(package_dir().joinpath(TRAINING_SET)))
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle]
+    added = 0
+    for row in rows:
+        if by_group.get(row["group"]):
+            row["organisation"] = by_group[row["group"]]
+            added += 1
+    with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"training set: the [organisatie] of its sector added to {added} rows: {path}")
 
 
 def main() -> None:
@@ -121,7 +158,12 @@ def main() -> None:
                         help="hand-written training JSONL files (with --regenerate)")
     parser.add_argument("--handwritten-weight", type=float, default=24.0)
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--add-organisations", action="store_true",
+                        help="first add each sector's [organisatie] (tests/data/tagging/sectors/"
+                             "*.org.toml) to its rows of the shipped training set")
     args = parser.parse_args()
+    if args.add_organisations:
+        add_organisations()
     if args.regenerate:
         write_training_set(args.size, args.seed, args.handwritten, args.handwritten_weight)
     began = time.perf_counter()

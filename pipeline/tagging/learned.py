@@ -7,7 +7,9 @@ The fitted state is saved as a plain ``.npz`` (vocabularies, idf, coefficients; 
 loads in any environment with numpy and scikit-learn. The shipped model
 (pipeline/resources/tagging/text_model.npz) is trained by bench/train_tagging_model.py on
 generated data (pipeline.sample, a seed apart from the benchmark's); the rules stay in charge:
-see Tagger for how the two are combined.
+see Tagger for how the two are combined. The .npz also carries the learned combiners of rules and
+model (``combiner_*``: the avoidable category, ``party_combiner_*``: the third party) and the
+calibration (``calibration_*``).
 """
 
 from __future__ import annotations
@@ -170,6 +172,9 @@ class TextModel:
         if getattr(self, "combiner_", None) is not None:
             for name, values in self.combiner_.arrays().items():
                 arrays[f"combiner_{name}"] = values
+        if getattr(self, "party_combiner_", None) is not None:
+            for name, values in self.party_combiner_.arrays().items():
+                arrays[f"party_combiner_{name}"] = values
         for head in _HEADS:
             arrays[f"{head}_classes"] = np.array(getattr(self, f"{head}_classes_"))
             arrays[f"{head}_coef"] = getattr(self, f"{head}_coef_")
@@ -204,6 +209,13 @@ class TextModel:
                 model.combiner_ = Combiner.from_arrays(
                     {k[len("combiner_"):]: data[k] for k in data.files
                      if k.startswith("combiner_")})
+            # The learned third-party decision (pipeline/tagging/party_combiner.py).
+            model.party_combiner_ = None
+            if "party_combiner_type_coef" in data.files:
+                from pipeline.tagging.party_combiner import PartyCombiner
+                model.party_combiner_ = PartyCombiner.from_arrays(
+                    {k[len("party_combiner_"):]: data[k] for k in data.files
+                     if k.startswith("party_combiner_")})
         except (OSError, KeyError, ValueError, SyntaxError, TypeError) as exc:
             raise ResourceError(f"cannot read the tagging text model: {exc}", path=str(path),
                                 hint="retrain it with bench/train_tagging_model.py") from exc

@@ -15,6 +15,7 @@ from pipeline.config import OrganisationConfig
 from pipeline.progress import track
 from pipeline.tagging import avoidable, repeat, symptoms, third_party
 from pipeline.tagging import combiner as combiner_mod
+from pipeline.tagging import party_combiner
 from pipeline.tagging import confidence as conf
 from pipeline.tagging.avoidable import Signal
 from pipeline.tagging.learned import DEFAULT_MODEL, TextModel
@@ -55,6 +56,7 @@ class TagResult:
     third_party_unsure: bool = False
     calibration_features: tuple = ((), ())     # (avoidable, third party): what was calibrated
     combiner_row: tuple = ((), set())           # what pipeline/tagging/combiner.py reads
+    party_row: tuple = ()                       # what pipeline/tagging/party_combiner.py reads
     decided_by: str = "tagger"                  # tagger | analyst (pipeline/tagging/analyst.py)
 
 
@@ -193,6 +195,29 @@ class Tagger:
                 main = third_party.main_tag(tags)
             if not signals and prior:
                 category = prior[0]
+            rep = repeats.get(contact.contact_id)
+            t_probs = _row(model, "third_party", i)
+            a_features = conf.avoidable_features(
+                confidence, a_rows[i], category, rule_signals,
+                rep is not None or bool(found))
+            t_type = main.third_party_type if main else None
+            party_row = party_combiner.row(tags, mentions, t_probs, t_type, category,
+                                           self._is_failure(category, signals))
+            chooser = getattr(self.text_model, "party_combiner_", None)
+            if chooser is not None and model is not None:
+                # The learned third-party decision (whose step failed) replaces the rules' order.
+                margin = float(self.weights.get("party_override_margin", 0.0))
+                t_type, chosen_p = party_combiner.decide(chooser.predict_one(party_row), t_type,
+                                                         margin, party_row[3])
+                main, tags = _chosen(t_type, chosen_p, tags, mentions)
+                t_features = conf.third_party_features(
+                    chosen_p, t_probs, t_type, party_combiner.rule_cause(party_row, t_type),
+                    party_combiner.named(party_row, t_type))
+            else:
+                t_features = conf.third_party_features(
+                    main.confidence if main else 0.0, t_probs, t_type,
+                    bool(main and main.kind == "cause" and main.rule_id != "model"),
+                    bool(main and main.party))
             evidence = avoidable.evidence(signals, category)
             if learned_p is not None and not deferred[i]:
                 evidence.insert(0, {"rule": "combiner", "source": "model", "span": "",
@@ -213,19 +238,10 @@ class Tagger:
                     note = "geen regel gevonden; categorie van het tekstmodel"
                 evidence.insert(0, {"rule": "fallback", "source": "none", "span": "",
                                     "weight": 0.0, "category": category, "note": note})
-            rep = repeats.get(contact.contact_id)
-            t_probs = _row(model, "third_party", i)
-            a_features = conf.avoidable_features(
-                confidence, a_rows[i], category, rule_signals,
-                rep is not None or bool(found))
-            t_type = main.third_party_type if main else None
-            t_features = conf.third_party_features(
-                main.confidence if main else 0.0, t_probs, t_type,
-                bool(main and main.kind == "cause" and main.rule_id != "model"),
-                bool(main and main.party))
             calibration = getattr(self.text_model, "calibration_", None) or {}
             a_conf = conf.apply_platt(calibration.get("avoidable"), a_features, confidence)
-            t_raw = main.confidence if main else (t_probs or {}).get("none", 0.5)
+            t_raw = t_features[0] if chooser is not None and model is not None else (
+                main.confidence if main else (t_probs or {}).get("none", 0.5))
             t_conf = conf.apply_platt(calibration.get("third_party"), t_features, t_raw)
             results.append(TagResult(
                 contact_id=contact.contact_id, avoidable_category=category,
@@ -233,7 +249,7 @@ class Tagger:
                 avoidable_unsure=a_conf < self.unsure_below,
                 third_party_unsure=t_conf < self.unsure_below,
                 calibration_features=(tuple(a_features), tuple(t_features)),
-                combiner_row=combined[i],
+                combiner_row=combined[i], party_row=party_row,
                 third_party_type=main.third_party_type if main else None,
                 party=main.party if main else None,
                 is_repeat=rep is not None, repeat_of=rep.repeat_of if rep else None,
@@ -269,11 +285,7 @@ class Tagger:
         at all, the text model's type unless the contact names a party of that type (see
         weights.yaml, learned)."""
         cfg = self.weights.get("learned", {})
-        weight = float(cfg.get("avoidable_weight", 2.0))
-        sure = float(cfg.get("context_model_probability", 1.0)) * weight
-        failure = category == "voorkomen" and any(
-            s.category == "voorkomen" and (s.rule != "model" or s.weight >= sure)
-            for s in signals)
+        failure = self._is_failure(category, signals)
         if failure and cfg.get("failure_context_after_model", False):
             conf = float(self.weights.get("third_party_confidence", {}).get("failure_context", 0.5))
             found = third_party.failure_context(
@@ -286,6 +298,15 @@ class Tagger:
         mode = cfg.get("fill_skips", "named")
         named = self._named_types(hits, mode == "ruled_out" or (mode == "failure" and failure))
         return self._model_third_party(head, i, mentions, named)
+
+    def _is_failure(self, category: str, signals: list[Signal]) -> bool:
+        """Failure demand: decided `voorkomen` with a rule signal for it, or a sure model."""
+        cfg = self.weights.get("learned", {})
+        sure = float(cfg.get("context_model_probability", 1.0)) * float(
+            cfg.get("avoidable_weight", 2.0))
+        return category == "voorkomen" and any(
+            s.category == "voorkomen" and (s.rule != "model" or s.weight >= sure)
+            for s in signals)
 
     def _model_third_party(self, head: tuple, i: int, mentions: list[third_party.Mention],
                            named: set[str]) -> list[third_party.ThirdPartyTag]:
@@ -301,7 +322,7 @@ class Tagger:
             return []
         party = third_party.same_type_party(mentions, label)
         return [third_party.ThirdPartyTag(label, party, round(p, 3), "model", "", "model",
-                                          "model", p)]
+                                          "model", p, "model")]
 
     def _repeat_signal(self, rep: repeat.Repeat | None) -> list[Signal]:
         if rep is None:
@@ -384,6 +405,22 @@ class Tagger:
             if n >= int(cfg.get("min_contacts", 5)) and count / n >= float(cfg.get("min_share", 0.6)):
                 learned[reason_id] = (category, n, count / n)
         return learned
+
+
+def _chosen(type_: str | None, probability: float, tags: list[third_party.ThirdPartyTag],
+            mentions: list[third_party.Mention]
+            ) -> tuple[third_party.ThirdPartyTag | None, list[third_party.ThirdPartyTag]]:
+    """The main tag for the third-party combiner's choice: the rules' best tag of that type, else
+    a tag of its own (party: a named party of that type), added to the tags for the evidence."""
+    if type_ is None:
+        return None, tags
+    same = [t for t in tags if t.third_party_type == type_]
+    if same:
+        return dataclasses.replace(third_party.main_tag(same), confidence=probability), tags
+    tag = third_party.ThirdPartyTag(type_, third_party.same_type_party(mentions, type_),
+                                    probability, "party_combiner", "", "cause", "model",
+                                    probability, "combiner")
+    return tag, tags + [tag]
 
 
 def _row(model: dict | None, head: str, i: int) -> dict[str, float] | None:

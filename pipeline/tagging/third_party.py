@@ -23,6 +23,9 @@ class ThirdPartyTag:
     kind: str            # cause | involved
     source: str
     score: float         # for choosing the main one: rule weight x source factor x confidence
+    # How it was found: party (a cause phrase next to a named party), standalone (a cause phrase
+    # that implies its type), involved, context (the failure contact's party), model, combiner.
+    basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,18 +98,19 @@ def find(hits_by_source: dict[str, list[Hit]], rules: dict[str, Rule],
                 party = same_type_party(mentions, rule.label)
                 c = float(conf.get("involved", 0.5))
                 tags.append(ThirdPartyTag(rule.label, party, c, rule.id, hit.span, "involved",
-                                          source, rule.weight * factor * c))
+                                          source, rule.weight * factor * c, "involved"))
             elif near:
                 p, r = min(near, key=lambda pr: _distance(pr[0], hit))
                 c = float(conf.get("party_cause", 0.9))
                 span = _joined_span(p, hit)
                 tags.append(ThirdPartyTag(r.label, _party_name(r, p), c, rule.id, span, "cause",
-                                          source, (rule.weight + r.weight) * factor * c))
+                                          source, (rule.weight + r.weight) * factor * c,
+                                          "party"))
             elif rule.standalone and rule.label != "any":
                 party = same_type_party(mentions, rule.label)
                 c = float(conf.get("standalone", 0.7))
                 tags.append(ThirdPartyTag(rule.label, party, c, rule.id, hit.span, "cause",
-                                          source, rule.weight * factor * c))
+                                          source, rule.weight * factor * c, "standalone"))
     if failure and not any(t.kind == "cause" for t in tags):
         tags += failure_context(mentions, factors, float(conf.get("failure_context", 0.5)))
     return _dedupe(tags), mentions
@@ -130,7 +134,7 @@ def failure_context(mentions: list[Mention], factors: dict, confidence: float
     party = same_type_party(mentions, best)
     score = confidence * float(factors.get(mention.source, 1.0))
     return [ThirdPartyTag(best, party, confidence, f"context:{mention.rule_id}", mention.span,
-                          "cause", mention.source, score)]
+                          "cause", mention.source, score, "context")]
 
 
 def main_tag(tags: list[ThirdPartyTag]) -> ThirdPartyTag | None:

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.config import OrganisationConfig
+from pipeline.config import OrganisationConfig, PartyConfig
 from pipeline.tagging import confidence as conf
+from pipeline.tagging import party_combiner as party
 from pipeline.tagging.combiner import Combiner
 from pipeline.tagging.learned import TextModel
-from pipeline.tagging.rules import CATEGORIES, package_dir
+from pipeline.tagging.rules import CATEGORIES, load_rules, package_dir
 from pipeline.tagging.tagger import ContactInput, Tagger, model_text
 
 TRAINING_SET = "training_set.jsonl.gz"
@@ -38,6 +39,10 @@ class Example:
     group: str                     # generated | handwritten | analyst | a sector name
     contact: ContactInput | None = None
     text: str = ""                 # generated examples: the model text only
+    # The [organisatie] config its organisation's users wrote (the sectors' partners and
+    # departments): its held-out fold is tagged with it, so the third-party combiner learns what
+    # a configured party is worth.
+    organisation: OrganisationConfig | None = None
 
     def model_text(self) -> str:
         return model_text(self.contact) if self.contact else self.text
@@ -55,8 +60,19 @@ def shipped() -> list[Example]:
                                        row.get("customer_text") or row["question_text"],
                                        row.get("agent_text") or None)
             out.append(Example(row["avoidable"], row["third_party"], float(row["weight"]),
-                               row["group"], contact, row.get("text", "")))
+                               row["group"], contact, row.get("text", ""),
+                               organisation_of(row.get("organisation"))))
     return out
+
+
+def organisation_of(data: dict | None) -> OrganisationConfig | None:
+    """An [organisatie] as stored in the training set (dataclasses.asdict of the parsed one)."""
+    if not data:
+        return None
+    parties = [PartyConfig(p["naam"], p["type"], list(p.get("aliassen", [])))
+               for p in data.get("partijen", [])]
+    return OrganisationConfig(data.get("naam", ""), list(data.get("aliassen", [])),
+                              list(data.get("afdelingen", [])), parties)
 
 
 def from_labelled(contacts: list[ContactInput], gold: list[dict], group: str,
@@ -75,47 +91,64 @@ def fit_model(examples: list[Example], **params) -> TextModel:
 
 def fit(examples: list[Example], *, calibrate: bool = True, folds: int = 3,
         organisation: OrganisationConfig | None = None, ruleset=None,
-        combine: bool = True) -> TextModel:
-    """The text model on all examples; with ``calibrate`` also the learned combiner of rules and
-    model (``combine``) and the calibration, both from held-out folds."""
+        combine: bool = True, organisations: dict[str, OrganisationConfig] | None = None
+        ) -> TextModel:
+    """The text model on all examples; with ``calibrate`` also the learned combiners of rules
+    and model (``combine``: the avoidable category and the third party) and the calibration, all
+    from held-out folds. ``organisations``: the [organisatie] config per example group (the
+    sectors' own partners), else ``organisation``."""
     return fit_with_held(examples, calibrate=calibrate, folds=folds, organisation=organisation,
-                         ruleset=ruleset, combine=combine)[0]
+                         ruleset=ruleset, combine=combine, organisations=organisations)[0]
 
 
 def fit_with_held(examples: list[Example], *, calibrate: bool = True, folds: int = 3,
                   organisation: OrganisationConfig | None = None, ruleset=None,
-                  combine: bool = True) -> tuple[TextModel, list[tuple]]:
-    """``fit`` and the held-out (example, result) pairs it learned the combiner from."""
+                  combine: bool = True, organisations: dict[str, OrganisationConfig] | None = None
+                  ) -> tuple[TextModel, list[tuple]]:
+    """``fit`` and the held-out (example, result) pairs it learned the combiners from."""
     model = fit_model(examples)
     held: list[tuple] = []
     if calibrate:
-        held = held_out(examples, folds=folds, organisation=organisation, ruleset=ruleset)
-        finish(model, held, combine)
+        held = held_out(examples, folds=folds, organisation=organisation, ruleset=ruleset,
+                        organisations=organisations)
+        finish(model, held, combine, ruleset)
     return model, held
 
 
-def finish(model: TextModel, held: list[tuple], combine: bool = True) -> TextModel:
-    """Fit the combiner and the calibration of ``model`` from held-out (example, result) pairs:
-    contacts tagged by a model that had not seen them."""
+def finish(model: TextModel, held: list[tuple], combine: bool = True,
+           ruleset=None) -> TextModel:
+    """Fit the combiners and the calibration of ``model`` from held-out (example, result)
+    pairs: contacts tagged by a model that had not seen them."""
     model.combiner_ = fit_combiner(held) if combine else None
-    model.calibration_ = calibration(held, model.combiner_)
+    model.party_combiner_ = fit_party_combiner(held) if combine else None
+    weights = (ruleset or load_rules()).weights
+    model.calibration_ = calibration(held, model.combiner_, model.party_combiner_,
+                                     margin=float(weights.get("party_override_margin", 0.0)))
     return model
 
 
 def held_out(examples: list[Example], *, folds: int = 3,
-             organisation: OrganisationConfig | None = None, ruleset=None) -> list[tuple]:
-    """(example, tag result) for every real example, tagged by a model that did not see it."""
+             organisation: OrganisationConfig | None = None, ruleset=None,
+             organisations: dict[str, OrganisationConfig] | None = None) -> list[tuple]:
+    """(example, tag result) for every real example, tagged by a model that did not see it,
+    with the example's own organisation config, else its group's, else ``organisation``."""
     real = [i for i, e in enumerate(examples) if e.contact is not None]
     generated = [i for i, e in enumerate(examples) if e.contact is None]
+    organisations = organisations or {}
     out = []
     for k in range(folds):
         held = set(real[k::folds])
         train = [examples[i] for i in real if i not in held]
         train += [examples[i] for i in generated[::FOLD_GENERATED_EVERY]]
-        tagger = Tagger(ruleset, text_model=fit_model(train), organisation=organisation,
-                        workers=1)
+        text_model = fit_model(train)
         fold = [examples[i] for i in sorted(held)]
-        out += list(zip(fold, tagger.tag([e.contact for e in fold])))
+        by_organisation: dict[int, tuple] = {}
+        for e in fold:
+            own = e.organisation or organisations.get(e.group, organisation)
+            by_organisation.setdefault(id(own), (own, []))[1].append(e)
+        for own, part in by_organisation.values():
+            tagger = Tagger(ruleset, text_model=text_model, workers=1, organisation=own)
+            out += list(zip(part, tagger.tag([e.contact for e in part])))
     return out
 
 
@@ -127,7 +160,18 @@ def fit_combiner(held: list[tuple]) -> Combiner | None:
                           sample_weight=[e.weight for e, _ in rows])
 
 
-def calibration(held: list[tuple], combiner: Combiner | None = None, folds: int = 5) -> dict:
+def fit_party_combiner(held: list[tuple]) -> party.PartyCombiner | None:
+    rows = [(e, r) for e, r in held if e.third_party is not None and r.party_row]
+    if len({e.third_party for e, _ in rows}) < 2:
+        return None
+    return party.PartyCombiner().fit([r.party_row for _, r in rows],
+                                     [e.third_party for e, _ in rows],
+                                     sample_weight=[e.weight for e, _ in rows])
+
+
+def calibration(held: list[tuple], combiner: Combiner | None = None,
+                party_combiner: party.PartyCombiner | None = None, folds: int = 5,
+                margin: float = 0.0) -> dict:
     """Platt coefficients per head. With a combiner, its own out-of-fold answers are calibrated
     (the folds' tagger did not have it yet)."""
     features = {"avoidable": ([], []), "third_party": ([], [])}
@@ -155,9 +199,38 @@ def calibration(held: list[tuple], combiner: Combiner | None = None, folds: int 
         for example, result in rows:
             features["avoidable"][0].append(list(result.calibration_features[0]))
             features["avoidable"][1].append(result.avoidable_category == example.avoidable)
-    for example, result in held:
-        if example.third_party is not None:
-            features["third_party"][0].append(list(result.calibration_features[1]))
-            features["third_party"][1].append(
-                (result.third_party_type or "none") == example.third_party)
+    if party_combiner is not None:
+        features["third_party"] = _party_calibration(held, folds, margin)
+    else:
+        for example, result in held:
+            if example.third_party is not None:
+                features["third_party"][0].append(list(result.calibration_features[1]))
+                features["third_party"][1].append(
+                    (result.third_party_type or "none") == example.third_party)
     return {head: conf.fit_platt(x, y) for head, (x, y) in features.items() if x}
+
+
+def _party_calibration(held: list[tuple], folds: int, margin: float) -> tuple[list, list]:
+    """Calibration features of the third-party combiner's out-of-fold answers (with the
+    tagger's margin over the rules' own choice)."""
+    rows = [(e, r) for e, r in held if e.third_party is not None and r.party_row]
+    x, y = [], []
+    for k in range(folds):
+        train = [p for j, p in enumerate(rows) if j % folds != k]
+        test = [p for j, p in enumerate(rows) if j % folds == k]
+        if not test or len({e.third_party for e, _ in train}) < 2:
+            continue
+        part = party.PartyCombiner().fit([r.party_row for _, r in train],
+                                         [e.third_party for e, _ in train],
+                                         sample_weight=[e.weight for e, _ in train])
+        for (example, result), p in zip(test, part.predict_proba([r.party_row for _, r in test])):
+            row = result.party_row
+            chosen, probability = party.decide(p, party.rule_choice(row), margin, row[3])
+            model_p = {t: float(np.exp(v[0])) - 1e-3
+                       for t, v in zip(party.THIRD_PARTY_TYPES, row[0])}
+            model_p["none"] = float(np.exp(row[2][0])) - 1e-3
+            x.append(conf.third_party_features(probability, model_p, chosen,
+                                               party.rule_cause(row, chosen),
+                                               party.named(row, chosen)))
+            y.append((chosen or "none") == example.third_party)
+    return x, y
