@@ -173,8 +173,11 @@ def _summary(tally: "batched.Tally", n_auto: int, ruleset: "RuleSet") -> Summary
         f"({_percent(tally.third_party_unsure / total)}); tel deze niet als zeker")
     parties = tally.third_party_types
     if parties:
+        from pipeline.report.i18n import Texts   # the report's Dutch words for the codes
+
+        words = Texts("nl")
         summary.notes.append("derde partij als oorzaak: " + ", ".join(
-            f"{k} {v}" for k, v in parties.most_common()))
+            f"{words.label('third_party_type', k)} {v}" for k, v in parties.most_common()))
     summary.notes.append(f"herhaalcontacten: {tally.repeats}")
     # Contacts no rule spoke for: say how they were decided (text model, the run's most common
     # strong category, or the configured default), as their evidence records it.

@@ -76,6 +76,7 @@ def test_run_writes_tags_with_evidence(con, config, tagger):
                           "FROM contact_third_parties WHERE contact_id = 'c1'").fetchall()
     assert ("c1", "carrier", "PostNL", "cause") in parties
     assert any("automatische antwoorden overgeslagen: 1" in n for n in summary.notes)
+    assert any(n.startswith("derde partij als oorzaak: vervoerder") for n in summary.notes)
     run = con.execute("SELECT command, status, counts FROM runs").fetchall()
     assert run[0][:2] == ("tag", "ok") and json.loads(run[0][2])["tagged"] == 5
 
