@@ -73,12 +73,16 @@ def load_banking(root: Path, split: str) -> tuple[list[str], list[str]]:
     return frame["text"].astype(str).tolist(), frame["category"].astype(str).tolist()
 
 
-def load_labelled(path: Path) -> tuple[list[str], list[str]]:
+def read_labelled(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(path)
     missing = {"text", "label"} - set(frame.columns)
     if missing:
         raise SystemExit(f"{path}: needs columns text,label (missing {sorted(missing)})")
-    frame = frame.dropna(subset=["text", "label"])
+    return frame.dropna(subset=["text", "label"])
+
+
+def load_labelled(path: Path) -> tuple[list[str], list[str]]:
+    frame = read_labelled(path)
     return frame["text"].astype(str).tolist(), frame["label"].astype(str).tolist()
 
 
@@ -88,7 +92,8 @@ def prepare_labelled(path: Path) -> tuple[list[str], list[str], list[str], list[
     detected languages, what the reason stage would get from a real export."""
     from pipeline.nlp.frame import add_languages, clean_frame, lemma_maker, lemma_strings
 
-    texts, labels = load_labelled(path)
+    given = read_labelled(path)
+    texts, labels = given["text"].astype(str).tolist(), given["label"].astype(str).tolist()
     ids = [f"c{i:06d}" for i in range(len(texts))]
     contacts = pd.DataFrame({"contact_id": ids, "channel": "email", "subject": None,
                              "input_hash": ""})
@@ -98,7 +103,6 @@ def prepare_labelled(path: Path) -> tuple[list[str], list[str], list[str], list[
     questions = [q or c or "" for q, c in zip(frame["question_text"], frame["customer_text"])]
     languages = [lang if lang in ("nl", "en") else "nl" for lang in frame["language"]]
     lemmas = lemma_strings(lemma_maker(questions, languages), questions, languages)
-    given = pd.read_csv(path).dropna(subset=["text", "label"])
     if "language" in given:
         agree = (given["language"].to_numpy() == np.array(languages)).mean()
         print(f"{path.name}: detected language agrees with the file's for {agree:.0%}")

@@ -169,12 +169,13 @@ def _place_leftovers(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome")
 
 
 def _map_languages(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome",
-                   taxonomy: tax.Taxonomy) -> None:
+                   taxonomy: tax.Taxonomy, rows: np.ndarray | None = None) -> None:
     """One taxonomy across languages (themes.py): a question in another language than the
     main one takes the main language's reason that its nearest typical questions vote for
     (how='mapped'), where the nearest is at least MAP_SIMILARITY similar; a language without
-    a model of its own always does."""
-    rows = np.flatnonzero(frame["language"].to_numpy() != outcome.main)
+    a model of its own always does. ``rows``: only these (default: every other language)."""
+    if rows is None:
+        rows = np.flatnonzero(frame["language"].to_numpy() != outcome.main)
     for start in range(0, len(rows), APPLY_BATCH):     # embeddings of one batch at a time
         _map_rows(frame, out, outcome, taxonomy, rows[start:start + APPLY_BATCH])
 
@@ -242,9 +243,7 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
                 _map_rows(frame, out, outcome, taxonomy, part, vectors)
     # languages without a model of their own always take the main language's reasons
     unmodelled = ~frame["language"].isin([outcome.main, *ids]).to_numpy()
-    rows = np.flatnonzero(unmodelled)
-    for start in range(0, len(rows), APPLY_BATCH):
-        _map_rows(frame, out, outcome, taxonomy, rows[start:start + APPLY_BATCH])
+    _map_languages(frame, out, outcome, taxonomy, np.flatnonzero(unmodelled))
     _resolve(out, taxonomy)
     misfit = out["how"].eq("outlier")
     outcome.drift = frame.loc[misfit.to_numpy(), ["contact_id", "language", "text", "lemmas"]]
