@@ -195,7 +195,7 @@ def _opened(db: Path, config_file: Optional[Path], models: Optional[Path] = None
     config = load_config(config_file).place_beside(db)
     if models:
         config.models_dir = str(models)
-    con = store.connect(db)
+    con = store.connect(db, memory_limit=config.duckdb_memory_limit)
     try:
         yield config, con
     finally:

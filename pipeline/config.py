@@ -112,6 +112,7 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
     organisatie: OrganisationConfig = field(default_factory=OrganisationConfig)
     models_dir: str = "models"      # defaults.toml sets "": beside the database (place_beside)
+    duckdb_memory_limit: str = ""   # defaults.toml sets it; "" = DuckDB's own (80% of RAM)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

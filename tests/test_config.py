@@ -9,6 +9,7 @@ def test_defaults_load():
     assert config.tagging.repeat_window_days == 7
     assert config.report.handling_minutes["call"] > 0
     assert config.reasons.min_reasons < config.reasons.max_reasons
+    assert config.duckdb_memory_limit == "2GB"
 
 
 def test_project_file_overrides(tmp_path):

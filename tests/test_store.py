@@ -2,7 +2,7 @@ import duckdb
 import pytest
 
 from pipeline import store
-from pipeline.errors import StoreError
+from pipeline.errors import ConfigError, StoreError
 
 
 def test_connect_creates_all_tables(tmp_path):
@@ -63,3 +63,16 @@ def test_run_bookkeeping(con):
         run.counts["files"] = 3
     status, counts = con.execute("SELECT status, counts FROM runs").fetchone()
     assert status == "ok" and '"files": 3' in counts
+
+
+def test_memory_limit_is_set_and_a_bad_one_is_a_config_error(tmp_path):
+    con = store.connect(tmp_path / "k.duckdb", memory_limit="300MB")
+    try:
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        assert limit.endswith("MiB") and 270 < float(limit.split()[0]) < 300
+    finally:
+        con.close()
+    with pytest.raises(ConfigError, match="duckdb_memory_limit 'veel'"):
+        store.connect(tmp_path / "k.duckdb", memory_limit="veel")
+    # the file was closed again: it opens fine afterwards
+    store.connect(tmp_path / "k.duckdb").close()

@@ -96,12 +96,18 @@ def write(con: duckdb.DuckDBPyConnection, report: Report, out: Path,
     stem = texts.t("file_stem")
     html_path, xlsx_path = out / f"{stem}.html", out / f"{stem}.xlsx"
     typed = tables.frames(con, report.figures, report.projects, texts)
-    table_paths = tables.export(typed, out / "tables", texts, csv_dialect)
+    contact_paths, contact_columns = tables.export_contacts(con, report.figures, out / "tables",
+                                                            texts, csv_dialect)
+    table_paths = tables.export(typed, out / "tables", texts, csv_dialect,
+                                streamed={"contacts": contact_columns}) + contact_paths
     names = [html_path.name, xlsx_path.name, "tables/"]
     assumptions = _assumption_lines(report)
     page = html.render(con, report.figures, report.backlog, report.sentences, assumptions, texts,
                        names)
-    excel.write(xlsx_path, typed, report.sentences, assumptions, texts)
+    recent = tables.recent_contacts(con, report.figures, texts, excel.MAX_CONTACT_ROWS)
+    excel.write(xlsx_path, {**typed, "contacts": recent}, report.sentences, assumptions, texts,
+                contact_total=report.figures.key["contacts"],
+                per_category={c: report.figures.key[f"{c}_contacts"] for c in excel.CATEGORIES})
     _write_atomic(html_path, page)
     return [html_path, xlsx_path, *table_paths]
 

@@ -106,12 +106,21 @@ def _sheet_title(title: str) -> str:
 
 
 def write(path: Path, typed: dict[str, pd.DataFrame], sentences: list[str],
-          assumptions: list[str], texts: Texts) -> Path:
-    """Write the workbook from the typed export frames (see tables.frames)."""
+          assumptions: list[str], texts: Texts, contact_total: int | None = None,
+          per_category: dict[str, int] | None = None) -> Path:
+    """Write the workbook from the typed export frames (see tables.frames). ``typed["contacts"]``
+    may hold only the most recent contacts (tables.recent_contacts); ``contact_total`` and
+    ``per_category`` then give the counts over all of them (default: counted in the frame)."""
+    contacts = typed.get("contacts")
+    if contact_total is None:
+        contact_total = 0 if contacts is None else len(contacts)
+    if per_category is None and contacts is not None and len(contacts):
+        counts = contacts["category"].value_counts()
+        per_category = {c: int(counts.get(c, 0)) for c in CATEGORIES}
     temporary = path.with_name(f".{path.name}.tmp")
     book = _Book(temporary, texts)
     summary = book.book.add_worksheet(_sheet_title(texts.t("sec_summary")))
-    _summary(book, summary, typed, sentences, assumptions)
+    _summary(book, summary, typed, sentences, assumptions, contact_total, per_category)
     for name, title_id in SHEETS:
         frame = typed.get(name)
         if frame is None:
@@ -125,12 +134,12 @@ def write(path: Path, typed: dict[str, pd.DataFrame], sentences: list[str],
 
 
 def _summary(book: _Book, ws, typed: dict[str, pd.DataFrame], sentences: list[str],
-             assumptions: list[str]) -> None:
+             assumptions: list[str], n_contacts: int,
+             per_category: dict[str, int] | None) -> None:
     texts, f = book.texts, book.formats
     ws.set_column(0, 0, 100)
     ws.write_string(0, 0, texts.t("title"), f["title"])
     row = 2
-    n_contacts = len(typed.get("contacts", []))
     capped = [texts.t("excel_contacts_cap", shown=texts.number(MAX_CONTACT_ROWS),
                       total=texts.number(n_contacts))] if n_contacts > MAX_CONTACT_ROWS else []
     for line in [*sentences, "", texts.t("assumptions"), *assumptions, *capped]:
@@ -139,11 +148,9 @@ def _summary(book: _Book, ws, typed: dict[str, pd.DataFrame], sentences: list[st
     row += 1
     # Small live tables beside the text feed the native charts.
     ws.set_column(2, 8, 16)
-    contacts = typed.get("contacts")
-    if contacts is not None and len(contacts):
-        counts = contacts["category"].value_counts()
+    if n_contacts and per_category:
         cat = pd.DataFrame({"category": list(CATEGORIES),
-                            "contacts": [int(counts.get(c, 0)) for c in CATEGORIES]})
+                            "contacts": [int(per_category.get(c, 0)) for c in CATEGORIES]})
         book.table(ws, 2, 2, tabular.typed(cat), "samenvatting_categorie")
         chart = book.book.add_chart({"type": "column"})
         sheet = ws.get_name()

@@ -64,6 +64,9 @@ def removal_rates(configured: dict[str, float]) -> dict[str, float]:
     return rates
 
 
+# The base table holds one row per analysed contact but not its question: the texts the
+# report shows (examples, quotes, drill-down) are joined from contact_text for the few
+# contacts picked, so the table stays small at a million contacts.
 def create_base(con: duckdb.DuckDBPyConnection, minutes: dict[str, float],
                 cost_per_minute: float, rates: dict[str, float] | None = None) -> None:
     frame = pd.DataFrame({"channel": list(minutes), "minutes": list(minutes.values())})
@@ -78,7 +81,8 @@ def create_base(con: duckdb.DuckDBPyConnection, minutes: dict[str, float],
                CAST(date_trunc('week', c.started_at) AS DATE) AS week,
                coalesce(nullif(t.language, ''), c.language, 'unknown') AS language,
                t.contact_id IS NOT NULL AS has_text,
-               t.question_text,
+               coalesce(trim(t.question_text), '') <> '' AS has_question,
+               length(t.question_text) AS question_chars,
                coalesce(cr.reason_id, '{UNASSIGNED}') AS reason_key,
                CASE WHEN cr.reason_id IS NULL THEN '{UNASSIGNED}'
                     ELSE coalesce(cr.theme_id, r.theme_id, '{NO_THEME}') END AS theme_key,
@@ -273,10 +277,11 @@ def _drilldown(con, per_reason: int, total: int, n_reasons: int) -> pd.DataFrame
     cap = max(5, min(per_reason, total // max(n_reasons, 1)))
     return _df(con, f"""
         SELECT reason_key, contact_id, channel, started_at, category, third_party_type, party,
-               is_repeat, left(question_text, 400) AS question
+               is_repeat, left(t.question_text, 400) AS question
         FROM (SELECT *, row_number() OVER (PARTITION BY reason_key
                                            ORDER BY started_at DESC NULLS LAST, contact_id) AS rn
-              FROM {BASE} WHERE coalesce(question_text, '') <> '')
+              FROM {BASE} WHERE has_question) b
+        JOIN contact_text t USING (contact_id)
         WHERE rn <= ? ORDER BY reason_key, rn
     """, [cap])
 

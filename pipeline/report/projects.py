@@ -120,9 +120,12 @@ def _details(con) -> tuple[dict[str, str], dict[str, list[str]], dict[str, list[
     majority = {r.project_id: r.party for r in parties.itertuples()
                 if r.share >= PARTY_MAJORITY}
     rows = con.execute(f"""
-        SELECT p.project_id, b.contact_id, left(b.question_text, 180) AS quote,
+        SELECT r.project_id, r.contact_id, left(t.question_text, 180) AS quote, r.quote_rank,
+               r.drill_rank
+        FROM (
+        SELECT p.project_id, b.contact_id,
                row_number() OVER (PARTITION BY p.project_id
-                   ORDER BY (s.contact_id IS NULL), abs(length(b.question_text) - 140),
+                   ORDER BY (s.contact_id IS NULL), abs(b.question_chars - 140),
                             b.contact_id) AS quote_rank,
                row_number() OVER (PARTITION BY p.project_id
                    ORDER BY b.started_at DESC NULLS LAST, b.contact_id) AS drill_rank
@@ -131,9 +134,10 @@ def _details(con) -> tuple[dict[str, str], dict[str, list[str]], dict[str, list[
              AND p.cause = coalesce(b.third_party_type, 'process')
         LEFT JOIN (SELECT DISTINCT contact_id, third_party_type FROM contact_third_parties) s
              ON s.contact_id = b.contact_id AND s.third_party_type = p.cause
-        WHERE b.is_avoidable AND coalesce(trim(b.question_text), '') <> ''
-        QUALIFY quote_rank <= {QUOTE_CANDIDATES} OR drill_rank <= {DRILL_CONTACTS}
-        ORDER BY p.project_id, quote_rank""").df()
+        WHERE b.is_avoidable AND b.has_question
+        QUALIFY quote_rank <= {QUOTE_CANDIDATES} OR drill_rank <= {DRILL_CONTACTS}) r
+        JOIN contact_text t USING (contact_id)
+        ORDER BY r.project_id, r.quote_rank""").df()
     evidence: dict[str, list[str]] = {}
     drill: dict[str, list[str]] = {}
     for row in rows.itertuples():

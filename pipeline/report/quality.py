@@ -135,7 +135,7 @@ def measures(con: duckdb.DuckDBPyConnection, base: str) -> pd.DataFrame:
             count(*) FILTER (WHERE b.contact_id NOT IN (SELECT contact_id FROM customer))
                 AS q_no_customer_text,
             count(*) FILTER (WHERE NOT has_text) AS q_no_text,
-            count(*) FILTER (WHERE has_text AND coalesce(question_text, '') = '') AS q_no_question,
+            count(*) FILTER (WHERE has_text AND NOT has_question) AS q_no_question,
             count(*) FILTER (WHERE reason_key = '_unassigned') AS q_no_reason,
             count(*) FILTER (WHERE NOT is_tagged) AS q_no_tags,
             count(*) FILTER (WHERE avoidable_unsure) AS q_unsure,

@@ -4,12 +4,15 @@ Every table is written from the same typed frame (:mod:`pipeline.report.tabular`
 headers (or English with ``--lang en``), rounded values, whole numbers as whole numbers, a
 label beside every key (reason, theme, sub-reason, channel, third-party type), ISO week and
 month columns next to every date, and ``tables/README.md`` listing every column.
-``contacts`` holds one row per analysed contact with its masked question only.
+``contacts`` holds one row per analysed contact with its masked question only; it is streamed
+from the store in batches (:func:`export_contacts`), so the report's memory does not grow with
+the export.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pandas as pd
@@ -25,44 +28,95 @@ EXPORTED = ["channels", "channel_week", "reasons", "sub_reasons", "reason_channe
 _DROP = {"reason_label_short", "drill_ids"}
 
 
-def contacts(con: duckdb.DuckDBPyConnection, fig: Figures) -> pd.DataFrame:
-    """One row per analysed contact (auto-replies left out, as everywhere in the report) with
-    its theme, reason and sub-reason, tags, handling time and masked question."""
+_CONTACTS = """
+    SELECT c.contact_id, c.started_at, c.channel,
+           coalesce(nullif(t.language, ''), c.language, 'unknown') AS language,
+           coalesce(cr.theme_id, r.theme_id) AS theme_id, th.label AS theme_label,
+           cr.reason_id, r.label AS reason_label,
+           cr.sub_reason_id, s.label AS sub_reason_label,
+           g.avoidable_category AS category,
+           coalesce(g.avoidable_unsure, false) OR coalesce(g.third_party_unsure, false)
+               AS is_unsure,
+           g.decided_by,
+           g.avoidable_category = 'voorkomen' AS is_avoidable,
+           nullif(g.third_party_type, 'none') AS third_party_type, g.party,
+           g.is_repeat,
+           coalesce(m.minutes, ?) AS handling_minutes,
+           coalesce(m.minutes, ?) * ? AS cost,
+           t.question_text
+    FROM contacts c
+    LEFT JOIN contact_text t USING (contact_id)
+    LEFT JOIN contact_reasons cr USING (contact_id)
+    LEFT JOIN reasons r ON r.reason_id = cr.reason_id
+    LEFT JOIN themes th ON th.theme_id = coalesce(cr.theme_id, r.theme_id)
+    LEFT JOIN sub_reasons s ON s.sub_reason_id = cr.sub_reason_id
+    LEFT JOIN contact_tags g USING (contact_id)
+    LEFT JOIN (VALUES {minutes}) AS m(channel, minutes) ON m.channel = c.channel
+    WHERE NOT coalesce(t.is_auto_reply, false)
+"""
+CONTACT_BATCH = 20_000       # rows of the contacts table typed and written at once
+
+
+def _contact_batches(con: duckdb.DuckDBPyConnection, fig: Figures, texts: Texts,
+                     order: str, limit: int | None = None) -> Iterator[pd.DataFrame]:
+    """The contacts table (one row per analysed contact, auto-replies left out as everywhere
+    in the report: theme, reason and sub-reason, tags, handling time and masked question),
+    labelled and typed, in batches of CONTACT_BATCH rows read with DuckDB's Arrow reader."""
     minutes = fig.assumptions.get("handling_minutes", {})
     per_minute = float(fig.assumptions.get("cost_per_minute", 0.0))
     default = sum(minutes.values()) / len(minutes) if minutes else 0.0
-    frame = pd.DataFrame({"channel": list(minutes), "minutes": list(minutes.values())})
-    con.register("_export_minutes", frame)
+    reasons = fig.tables["reasons"]
+    reason_labels = dict(zip(reasons["reason_key"], reasons["label"])) if len(reasons) else {}
+    # The handling minutes per channel go in as a VALUES list; the rows are read on a cursor of
+    # their own, so the report's connection stays free while the batches are written.
+    pairs = [value for item in minutes.items() for value in item] or [None, None]
+    values = ", ".join(["(CAST(? AS VARCHAR), CAST(? AS DOUBLE))"] * max(len(minutes), 1))
+    sql = (_CONTACTS.replace("{minutes}", values)
+           + f" ORDER BY {order}" + (f" LIMIT {int(limit)}" if limit else ""))
+    cursor = con.cursor()
     try:
-        return con.execute("""
-            SELECT c.contact_id, c.started_at, c.channel,
-                   coalesce(nullif(t.language, ''), c.language, 'unknown') AS language,
-                   coalesce(cr.theme_id, r.theme_id) AS theme_id, th.label AS theme_label,
-                   cr.reason_id, r.label AS reason_label,
-                   cr.sub_reason_id, s.label AS sub_reason_label,
-                   g.avoidable_category AS category,
-                   coalesce(g.avoidable_unsure, false) OR coalesce(g.third_party_unsure, false)
-                       AS is_unsure,
-                   g.decided_by,
-                   g.avoidable_category = 'voorkomen' AS is_avoidable,
-                   nullif(g.third_party_type, 'none') AS third_party_type, g.party,
-                   g.is_repeat,
-                   coalesce(m.minutes, ?) AS handling_minutes,
-                   coalesce(m.minutes, ?) * ? AS cost,
-                   t.question_text
-            FROM contacts c
-            LEFT JOIN contact_text t USING (contact_id)
-            LEFT JOIN contact_reasons cr USING (contact_id)
-            LEFT JOIN reasons r ON r.reason_id = cr.reason_id
-            LEFT JOIN themes th ON th.theme_id = coalesce(cr.theme_id, r.theme_id)
-            LEFT JOIN sub_reasons s ON s.sub_reason_id = cr.sub_reason_id
-            LEFT JOIN contact_tags g USING (contact_id)
-            LEFT JOIN _export_minutes m ON m.channel = c.channel
-            WHERE NOT coalesce(t.is_auto_reply, false)
-            ORDER BY c.started_at NULLS LAST, c.contact_id
-        """, [default, default, per_minute]).df()
+        reader = cursor.sql(sql, params=[default, default, per_minute, *pairs]).to_arrow_reader(
+            CONTACT_BATCH)
+        empty = True
+        for batch in reader:
+            if batch.num_rows:
+                empty = False
+                yield tabular.typed(labelled(batch.to_pandas(), texts, reason_labels))
+        if empty:   # still the columns (and their types) of the table
+            yield tabular.typed(labelled(reader.schema.empty_table().to_pandas(), texts,
+                                         reason_labels))
     finally:
-        con.unregister("_export_minutes")
+        cursor.close()
+
+
+def export_contacts(con: duckdb.DuckDBPyConnection, fig: Figures, folder: Path, texts: Texts,
+                    csv_dialect: str = "nl") -> tuple[list[Path], list[str]]:
+    """tables/contacts.csv and .parquet, streamed (memory of one batch, whatever the size of
+    the export); returns the paths and the columns (for the data dictionary)."""
+    style = tabular.dialect(csv_dialect)
+    table = None
+    try:
+        for frame in _contact_batches(con, fig, texts, "c.started_at NULLS LAST, c.contact_id"):
+            if table is None:
+                table = tabular.StreamedTable(folder / "contacts", list(frame.columns), style,
+                                              texts.lang)
+            table.write(frame)
+    except BaseException:
+        if table is not None:
+            table.close(keep=False)
+        raise
+    return table.close(), table.names
+
+
+def recent_contacts(con: duckdb.DuckDBPyConnection, fig: Figures, texts: Texts,
+                    limit: int) -> pd.DataFrame:
+    """The ``limit`` most recent contacts of the contacts table, oldest first (for the
+    workbook's sheet)."""
+    frames = list(_contact_batches(con, fig, texts,
+                                   "c.started_at DESC NULLS LAST, c.contact_id DESC", limit))
+    frame = pd.concat(frames, ignore_index=True).iloc[::-1]
+    undated = frame["started_at"].isna()
+    return pd.concat([frame[~undated], frame[undated]], ignore_index=True)
 
 
 def labelled(frame: pd.DataFrame, texts: Texts, reason_labels: dict[str, str]) -> pd.DataFrame:
@@ -133,14 +187,14 @@ def frames(con: duckdb.DuckDBPyConnection, fig: Figures, projects: pd.DataFrame,
     raw["projects"] = projects
     raw["key_figures"] = pd.DataFrame(
         {"figure": list(fig.key), "value": [_key_value(v) for v in fig.key.values()]})
-    raw["contacts"] = contacts(con, fig)
     return {name: tabular.typed(labelled(frame, texts, reason_labels))
             for name, frame in raw.items()}
 
 
 def export(typed: dict[str, pd.DataFrame], folder: Path, texts: Texts,
-           csv_dialect: str = "nl") -> list[Path]:
-    """Write every typed frame (see :func:`frames`) as CSV and Parquet, and the dictionary."""
+           csv_dialect: str = "nl", streamed: dict[str, list[str]] | None = None) -> list[Path]:
+    """Write every typed frame (see :func:`frames`) as CSV and Parquet, and the dictionary
+    (which also lists the ``streamed`` tables: name -> columns, written elsewhere)."""
     style = tabular.dialect(csv_dialect)
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -149,7 +203,8 @@ def export(typed: dict[str, pd.DataFrame], folder: Path, texts: Texts,
         written.append(tabular.write_parquet(frame, folder / f"{name}.parquet"))
     readme = folder / "README.md"
     tabular.replace_file(readme, tabular.data_dictionary(
-        {name: list(frame.columns) for name, frame in typed.items()}, style, texts.lang
+        {**{name: list(frame.columns) for name, frame in typed.items()}, **(streamed or {})},
+        style, texts.lang
     ).encode("utf-8"))
     written.append(readme)
     return written

@@ -196,18 +196,24 @@ def _csv_cell(value: Any, kind: str, style: Dialect) -> str:
     return str(value)
 
 
-def write_csv(frame: pd.DataFrame, path: Path, style: Dialect, lang: str) -> Path:
-    """A typed frame (see :func:`typed`) as CSV in the dialect; quoting as the csv module does."""
+def _csv_text(frame: pd.DataFrame, style: Dialect, header: list[str] | None) -> str:
+    """Rows of a typed frame as CSV text in the dialect; quoting as the csv module does."""
     import csv
 
     kinds = [column(n).type for n in frame.columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=style.sep, lineterminator=style.line_end,
                         quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(headers(frame.columns, lang))
+    if header is not None:
+        writer.writerow(header)
     for row in frame.itertuples(index=False, name=None):
         writer.writerow([_csv_cell(v, k, style) for v, k in zip(row, kinds)])
-    replace_file(path, buffer.getvalue().encode(style.encoding))
+    return buffer.getvalue()
+
+
+def write_csv(frame: pd.DataFrame, path: Path, style: Dialect, lang: str) -> Path:
+    """A typed frame (see :func:`typed`) as CSV in the dialect."""
+    replace_file(path, _csv_text(frame, style, headers(frame.columns, lang)).encode(style.encoding))
     return path
 
 
@@ -218,12 +224,12 @@ _ARROW = {
 }
 
 
-def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    """A typed frame as Parquet with the dictionary's types (never a `null`-typed column); the
-    column names stay the identifiers so queries survive a change of report language."""
-    schema = pa.schema([pa.field(n, _ARROW[column(n).type], nullable=True,
-                                 metadata={"description": column(n).doc})
-                        for n in frame.columns])
+def _schema(names: Iterable[str]) -> pa.Schema:
+    return pa.schema([pa.field(n, _ARROW[column(n).type], nullable=True,
+                               metadata={"description": column(n).doc}) for n in names])
+
+
+def _arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     arrays = []
     for name, field in zip(frame.columns, schema):
         values = frame[name]
@@ -233,11 +239,62 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
         else:
             arrays.append(pa.array(values.astype(object).where(values.notna(), None).tolist(),
                                    type=field.type, from_pandas=True))
-    table = pa.Table.from_arrays(arrays, schema=schema)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """A typed frame as Parquet with the dictionary's types (never a `null`-typed column); the
+    column names stay the identifiers so queries survive a change of report language."""
     sink = io.BytesIO()
-    pq.write_table(table, sink)
+    pq.write_table(_arrow(frame, _schema(frame.columns)), sink)
     replace_file(path, sink.getvalue())
     return path
+
+
+class StreamedTable:
+    """One table written as CSV and Parquet batch by batch, for tables with a row per contact:
+    memory stays that of one batch. Both files are written beside their targets and renamed
+    over them by :meth:`close` (a reader never sees half a file; a failure leaves the old ones).
+
+    >>> with StreamedTable(folder / "contacts", names, style, "nl") as table:
+    ...     table.write(typed_batch)
+    """
+
+    def __init__(self, stem: Path, names: list[str], style: Dialect, lang: str):
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        self.paths = [stem.with_suffix(".csv"), stem.with_suffix(".parquet")]
+        self._temporary = [p.with_name(f".{p.name}.tmp") for p in self.paths]
+        self.names, self.style = list(names), style
+        self._schema = _schema(self.names)
+        self._csv = self._temporary[0].open("w", encoding=style.encoding, newline="")
+        self._csv.write(_csv_text(pd.DataFrame(columns=self.names), style,
+                                  headers(self.names, lang)))
+        self._parquet = pq.ParquetWriter(self._temporary[1], self._schema)
+        self.rows = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if list(frame.columns) != self.names:
+            raise ValueError(f"columns {list(frame.columns)} differ from {self.names}")
+        # utf-8-sig writes its byte-order mark once, at the start of the stream
+        self._csv.write(_csv_text(frame, self.style, None))
+        self._parquet.write_table(_arrow(frame, self._schema))
+        self.rows += len(frame)
+
+    def close(self, keep: bool = True) -> list[Path]:
+        self._csv.close()
+        self._parquet.close()
+        for temporary, path in zip(self._temporary, self.paths):
+            if keep:
+                temporary.replace(path)
+            else:
+                temporary.unlink(missing_ok=True)
+        return self.paths
+
+    def __enter__(self) -> "StreamedTable":
+        return self
+
+    def __exit__(self, kind, *_) -> None:
+        self.close(keep=kind is None)
 
 
 def data_dictionary(tables: dict[str, list[str]], style: Dialect, lang: str = "nl") -> str:

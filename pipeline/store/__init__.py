@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 import duckdb
 
-from pipeline.errors import StoreError
+from pipeline.errors import ConfigError, StoreError
 
 DEFAULT_DB = Path("data/klantvraag.duckdb")
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -95,8 +95,10 @@ def migrate(con: duckdb.DuckDBPyConnection, *, path: str = "<database>") -> list
     return applied
 
 
-def connect(path: str | Path = DEFAULT_DB, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and create or upgrade) the database file; ``":memory:"`` for tests."""
+def connect(path: str | Path = DEFAULT_DB, *, read_only: bool = False,
+            memory_limit: str = "") -> duckdb.DuckDBPyConnection:
+    """Open (and create or upgrade) the database file; ``":memory:"`` for tests.
+    ``memory_limit``: DuckDB's memory_limit for this connection ("2GB"; "" keeps DuckDB's)."""
     target = str(path)
     if target != ":memory:":
         file = Path(target)
@@ -111,6 +113,13 @@ def connect(path: str | Path = DEFAULT_DB, *, read_only: bool = False) -> duckdb
                          hint="gebruikt een ander klantvraag-proces hem?") from exc
     except duckdb.Error as exc:
         raise StoreError(f"geen DuckDB-database of onleesbaar: {exc}", path=target) from exc
+    if memory_limit:
+        try:
+            con.execute(f"SET memory_limit = '{memory_limit.replace(chr(39), '')}'")
+        except duckdb.Error as exc:
+            con.close()
+            raise ConfigError(f"duckdb_memory_limit '{memory_limit}' is geen geheugengrootte",
+                              hint='bijvoorbeeld duckdb_memory_limit = "2GB"') from exc
     if not read_only:
         migrate(con, path=target)
     return con

@@ -104,7 +104,7 @@ def test_filter_and_drill_down(pages, tmp_path):
         data = _data(page.read_text("utf-8"))
         channels = [c["key"] for c in data["dims"]["channel"]]
         chat = channels.index("chat")
-        expected = sum(1 for c in data["cols"]["ch"] if c == chat)
+        expected = sum(n for c, n in zip(data["cols"]["ch"], data["cols"]["n"]) if c == chat)
         dom, console = _dom(page, tmp_path / f"f{i}", "#kanaal=chat&contacten=reden:0")
         assert console == []
         assert _kpi(dom, "contacts") == f"{expected:,}".replace(",", ".")
@@ -114,7 +114,7 @@ def test_filter_and_drill_down(pages, tmp_path):
         assert rows > 0
         body = dom[dom.index('id="drill-table"'):]
         body = body[:body.index("</table>")]
-        texts = [t for _, t in data["drill"]["texts"].values()]
+        texts = [t for _, t in data["drill"]["texts"]]
         shown = re.findall(r'<td class="q">([^<]*)</td>', body)
         assert len(shown) == rows and all(t.replace("&amp;", "&") in texts for t in shown)
         assert body.count(">Chat<") + body.count(">chat<") == rows  # only chat passes the filter

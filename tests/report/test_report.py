@@ -152,6 +152,16 @@ def test_figures_and_tables_reconcile_with_sql(written):
         round(p["saving_year"], 2) for p in figures["projects"]]
     contacts = pd.read_parquet(out / "tables" / "contacts.parquet")
     assert len(contacts) == n and "question_text" in contacts and "text" not in contacts
+    # The page's count cube (what the filters re-count) adds up to the same contacts.
+    data = _data((out / "klantvraag-rapport.html").read_text("utf-8"))
+    cols, dims = data["cols"], data["dims"]
+    assert sum(cols["n"]) == n and all(k > 0 for k in cols["n"])
+    cube = {}
+    for r, k in zip(cols["rs"], cols["n"]):
+        cube[dims["reason"][r]["key"]] = cube.get(dims["reason"][r]["key"], 0) + k
+    assert cube == per_reason
+    repeats = con.execute(f"SELECT count(*) {analysed} AND g.is_repeat").fetchone()[0]
+    assert sum(cols["rp"]) == repeats > 0
 
 
 def test_customer_text_stays_inert(filled, report_config):

@@ -144,3 +144,64 @@ def test_every_exported_column_must_be_described():
 ])
 def test_neutralise(value, expected):
     assert tabular.neutralise(value) == expected
+
+
+def test_contacts_table_is_the_same_whatever_the_batch_size(filled, report_config, monkeypatch):
+    """The contacts table is streamed from the store in batches; a batch of 7 rows gives the same
+    files as one batch, byte for byte."""
+    from pipeline.report import tables
+
+    con, _ = filled
+    out = Path(report_config.output_dir) / "tables"
+    report.run(con, report_config)
+    whole = [(out / f"contacts.{kind}").read_bytes() for kind in ("csv", "parquet")]
+    monkeypatch.setattr(tables, "CONTACT_BATCH", 7)
+    report.run(con, report_config)
+    assert (out / "contacts.csv").read_bytes() == whole[0]
+    assert pd.read_parquet(out / "contacts.parquet").equals(pd.read_parquet(
+        __import__("io").BytesIO(whole[1])))
+    assert whole[0].startswith(b"\xef\xbb\xbf") and whole[0].count(b"\xef\xbb\xbf") == 1
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_a_failed_contacts_stream_leaves_the_previous_files(filled, report_config, monkeypatch):
+    from pipeline.report import tables
+
+    con, _ = filled
+    out = Path(report_config.output_dir) / "tables"
+    report.run(con, report_config)
+    before = (out / "contacts.csv").read_bytes()
+    monkeypatch.setattr(tables, "CONTACT_BATCH", 5)
+    calls = {"n": 0}
+    real = tabular.typed
+
+    def typed_then_fail(frame):
+        calls["n"] += 1
+        if calls["n"] > 3 and "question_text" in frame:
+            raise OSError("schijf vol")
+        return real(frame)
+
+    monkeypatch.setattr(tabular, "typed", typed_then_fail)
+    with pytest.raises(OSError):
+        report.run(con, report_config)
+    assert (out / "contacts.csv").read_bytes() == before
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_workbook_shows_the_most_recent_contacts_when_capped(filled, report_config, monkeypatch):
+    from pipeline.report import excel
+
+    con, _ = filled
+    monkeypatch.setattr(excel, "MAX_CONTACT_ROWS", 25)
+    report.run(con, report_config)
+    out = Path(report_config.output_dir)
+    book = openpyxl.load_workbook(out / "klantvraag-rapport.xlsx")
+    sheet = book["Contacten"]
+    header = [c.value for c in sheet[1]]
+    shown = [row[header.index("Contact-id")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    every = pd.read_parquet(out / "tables" / "contacts.parquet")
+    newest = every.dropna(subset=["started_at"]).sort_values(
+        ["started_at", "contact_id"]).tail(25)["contact_id"].tolist()
+    assert shown == newest
+    summary = [c.value for row in book.worksheets[0].iter_rows() for c in row if c.value]
+    assert any(str(v).startswith("Het blad Contacten toont de 25 meest recente van") for v in summary)

@@ -31,7 +31,7 @@
   // ---- data and formats -------------------------------------------------------------------
   var D = JSON.parse(document.getElementById("klantvraag-data").textContent);
   var S = D.style, W = S.words, dims = D.dims, cols = D.cols;
-  var N = cols.ch.length;
+  var N = cols.n.length;  // cells of the count cube (see explore.py)
   var locale = S.lang === "nl" ? "nl-NL" : "en-GB";
   function num(v, d) { return Number(v).toLocaleString(locale, {minimumFractionDigits: d || 0, maximumFractionDigits: d || 0}); }
   function pct(v, d) { return isFinite(v) ? num(v * 100, d === undefined ? 1 : d) + "%" : "–"; }
@@ -72,11 +72,12 @@
     state.from = Math.min(+fromSel.value || 0, +toSel.value || 0);
     state.to = Math.max(+fromSel.value || 0, +toSel.value || 0);
   }
-  function keep(i) {
-    if (!state.ch[cols.ch[i]] || !state.lg[cols.lg[i]]) { return false; }
-    var w = cols.wk[i];
+  function keepIn(c, i) {  // c: the cube's columns or the drill rows' columns
+    if (!state.ch[c.ch[i]] || !state.lg[c.lg[i]]) { return false; }
+    var w = c.wk[i];
     return dims.week.length === 0 || w < 0 || (w >= state.from && w <= state.to);
   }
+  function keep(i) { return keepIn(cols, i); }
   function applyHash() {  // #kanaal=chat,email&taal=nl&van=2026-08-03&tot=...&contacten=reden:3
     var params = {};
     decodeURIComponent(window.location.hash.slice(1)).split("&").forEach(function (part) {
@@ -103,18 +104,19 @@
              reasonCat: {}, rows: []};
     for (var i = 0; i < N; i++) {
       if (!keep(i)) { continue; }
-      a.n++;
+      var k = cols.n[i];
+      a.n += k;
       var r = cols.rs[i], c = cols.ct[i], w = cols.wk[i];
-      if (r >= 0) { a.reason[r]++; }
-      if (cols.sb[i] >= 0) { a.sub[cols.sb[i]]++; }
-      var rc = r + ":" + cols.ch[i]; a.rc[rc] = (a.rc[rc] || 0) + 1;
-      if (w >= 0) { a.week[w]++; var rw = r + ":" + w; a.rw[rw] = (a.rw[rw] || 0) + 1; }
+      if (r >= 0) { a.reason[r] += k; }
+      if (cols.sb[i] >= 0) { a.sub[cols.sb[i]] += k; }
+      var rc = r + ":" + cols.ch[i]; a.rc[rc] = (a.rc[rc] || 0) + k;
+      if (w >= 0) { a.week[w] += k; var rw = r + ":" + w; a.rw[rw] = (a.rw[rw] || 0) + k; }
       if (c >= 0) {
-        a.tagged++; a.cat[c]++; a.saving[c] += D.cost[cols.ch[i]] * D.rate[c];
-        var rk = r + ":" + c; a.reasonCat[rk] = (a.reasonCat[rk] || 0) + 1;
-        if (c === 0 && cols.cs[i] >= 0) { var rz = r + ":" + cols.cs[i]; a.rz[rz] = (a.rz[rz] || 0) + 1; }
+        a.tagged += k; a.cat[c] += k; a.saving[c] += k * D.cost[cols.ch[i]] * D.rate[c];
+        var rk = r + ":" + c; a.reasonCat[rk] = (a.reasonCat[rk] || 0) + k;
+        if (c === 0 && cols.cs[i] >= 0) { var rz = r + ":" + cols.cs[i]; a.rz[rz] = (a.rz[rz] || 0) + k; }
       }
-      if (cols.fl[i] & 1) { a.repeat++; }
+      a.repeat += cols.rp[i];
     }
     var days = 0;
     dims.week.forEach(function (wk, j) { if (j >= state.from && j <= state.to) { days += wk.days; } });
@@ -249,29 +251,29 @@
   }
 
   // ---- drill-down -------------------------------------------------------------------------
-  var panel = document.getElementById("drill");
+  var panel = document.getElementById("drill"), dc = D.drill.cols;
   function openDrill(spec) {
     var parts = String(spec).split(":"), rows = [], title;
     if (parts[0] === "reden") {
       var r = +parts[1];
       if (!dims.reason[r]) { return; }
       title = W.drill_reason.replace("{label}", dims.reason[r].label);
-      Object.keys(D.drill.texts).forEach(function (k) { if (cols.rs[+k] === r) { rows.push(+k); } });
+      D.drill.texts.forEach(function (_, k) { if (dc.rs[k] === r) { rows.push(k); } });
     } else if (parts[0] === "project") {
       var p = D.projects.filter(function (q) { return q.id === parts[1]; })[0];
       if (!p) { return; }
       title = W.drill_project.replace("{label}", p.rank + ". " + p.name);
       rows = (D.drill.projects[p.id] || []).slice();
     } else { return; }
-    var shown = rows.filter(keep);
+    var shown = rows.filter(function (i) { return keepIn(dc, i); });
     shown.sort(function (x, y) { return D.drill.texts[y][0] < D.drill.texts[x][0] ? -1 : 1; });
     document.getElementById("drill-title").textContent = title;
     document.getElementById("drill-count").textContent = shown.length ? W.drill_filtered.replace("{n}", num(shown.length)) : W.drill_none;
     var body = panel.querySelector("tbody"); body.innerHTML = "";
     shown.forEach(function (i) {
       var tr = document.createElement("tr"), t = D.drill.texts[i];
-      var c = cols.ct[i] >= 0 ? dims.category[cols.ct[i]].label : "–";
-      [t[0] ? t[0].split("-").reverse().join("-") : "–", dims.channel[cols.ch[i]].label, c, t[1]].forEach(function (v, j) {
+      var c = dc.ct[i] >= 0 ? dims.category[dc.ct[i]].label : "–";
+      [t[0] ? t[0].split("-").reverse().join("-") : "–", dims.channel[dc.ch[i]].label, c, t[1]].forEach(function (v, j) {
         var td = document.createElement("td"); td.textContent = v; if (j === 3) { td.className = "q"; } tr.appendChild(td);
       });
       body.appendChild(tr);
