@@ -14,6 +14,7 @@ import dataclasses
 import itertools
 import json
 from collections import Counter
+from pathlib import Path
 from typing import Iterator
 
 import pandas as pd
@@ -143,9 +144,7 @@ def _lemmas_and_write(con, folder, n_todo: int, maker, n_workers: int, runner: R
     from pipeline.nlp import parallel
     from pipeline.nlp.frame import OUTPUT_COLUMNS
 
-    parts = (pd.DataFrame(rows) for rows in batches.stream(
-        con, f"SELECT * FROM read_parquet('{_path(folder)}/clean-*.parquet') ORDER BY contact_id",
-        size=LEMMA_PART))
+    parts = _cleaned_parts(folder, LEMMA_PART)
     if runner.distributed:
         # The maker (word counts, spelling index) goes to each worker once, not with each task.
         done = runner.map(parallel.lemma_frame, parts, runner.share(maker), 1)
@@ -153,6 +152,25 @@ def _lemmas_and_write(con, folder, n_todo: int, maker, n_workers: int, runner: R
         done = runner.map(parallel.lemma_frame, parts, maker, n_workers)
     for frame in track(done, "Lemma's maken", total=-(-n_todo // LEMMA_PART)):
         _write(con, frame[OUTPUT_COLUMNS], OUTPUT_COLUMNS)
+
+
+def _cleaned_parts(folder: Path, size: int) -> Iterator[pd.DataFrame]:
+    """The cleaned shards as parts of ``size`` rows, in contact_id order. The shards were written
+    in that order (chunk after chunk of the sorted list of contacts to do), so they are read one
+    by one and each sorted on its own: no sort over the whole export (which held every cleaned
+    text in memory at once)."""
+    pending: list[pd.DataFrame] = []
+    held = 0
+    for shard in sorted(folder.glob("clean-*.parquet")):
+        frame = pq.read_table(shard).to_pandas().sort_values("contact_id", ignore_index=True)
+        pending.append(frame)
+        held += len(frame)
+        while held >= size:
+            joined = pd.concat(pending, ignore_index=True)
+            yield joined.iloc[:size].reset_index(drop=True)
+            pending, held = [joined.iloc[size:]], len(joined) - size
+    if held:
+        yield pd.concat(pending, ignore_index=True)
 
 
 def _chunks(con, todo, size: int,
@@ -194,13 +212,19 @@ def _quoted(value: str) -> str:
 
 # Hash of what a contact's row depends on: its channel, subject and messages, plus `salt`
 # (rules' version, code version, settings), for every contact.
+# A contact's hash is the hash of its messages' hashes, in order: the aggregate holds 64
+# characters per message instead of every message's text (which took 1.3 GiB at 300k contacts
+# and grew with the export).
 CONTACT_HASHES_SQL = """
     SELECT c.contact_id, c.channel, c.subject,
            sha256(? || chr(29) || c.channel || chr(29) || coalesce(c.subject, '') || chr(29) ||
-                  coalesce(string_agg(m.role || chr(31) || coalesce(m.author, '') || chr(31) ||
-                           coalesce(json_extract_string(m.meta, '$.subject'), '') || chr(31) ||
-                           m.text, chr(30) ORDER BY m.seq), '')) AS input_hash
-    FROM contacts c LEFT JOIN messages m ON m.contact_id = c.contact_id
+                  coalesce(string_agg(m.message_hash, chr(30) ORDER BY m.seq), '')) AS input_hash
+    FROM contacts c LEFT JOIN (
+        SELECT contact_id, seq,
+               sha256(role || chr(31) || coalesce(author, '') || chr(31) ||
+                      coalesce(json_extract_string(meta, '$.subject'), '') || chr(31) || text)
+                   AS message_hash
+        FROM messages) m ON m.contact_id = c.contact_id
     GROUP BY c.contact_id, c.channel, c.subject
 """
 # Only the contacts whose hash differs from their prepared row's.
