@@ -222,7 +222,8 @@ def _prepare(con, config: Config, runner=None) -> Summary:
     return nlp.run(con, config.nlp, workers=config.nlp.workers or None, runner=runner)
 
 
-def _reasons(con, config: Config, apply: bool = False, runner=None) -> Summary:
+def _reasons(con, config: Config, apply: bool = False, runner=None,
+             everything: bool = False) -> Summary:
     # Reasons fit on a sample and assign in this process; ``runner`` is not used here yet.
     from pipeline.atomic import remove_leftovers
 
@@ -231,7 +232,8 @@ def _reasons(con, config: Config, apply: bool = False, runner=None) -> Summary:
     folder = Path(config.models_dir) / config.reasons.model_name
     if folder.is_dir():
         remove_leftovers(folder)          # temporary files of a save that was killed
-    return reasons.run(con, config.reasons, models_dir=Path(config.models_dir), apply=apply)
+    return reasons.run(con, config.reasons, models_dir=Path(config.models_dir), apply=apply,
+                       everything=everything)
 
 
 def _tag(con, config: Config, runner=None) -> Summary:
@@ -324,6 +326,9 @@ def reasons(
     apply: Annotated[bool, typer.Option(
         "--apply", help="Deel contacten in bij de redenen van het opgeslagen model zonder opnieuw "
                         "te trainen; contacten die nergens passen worden kandidaat-redenen.")] = False,
+    everything: Annotated[bool, typer.Option(
+        "--all", help="Met --apply: deel ook de contacten opnieuw in die sinds de vorige run niet "
+                      "veranderd zijn (standaard alleen nieuwe en opnieuw voorbereide).")] = False,
     model_name: Annotated[Optional[str], typer.Option(
         "--model", metavar="NAAM", help="Naam van de modelmap onder models/ (standaard uit de instellingen: 'default').")] = None,
     embedding_model: Annotated[Optional[str], typer.Option(
@@ -350,7 +355,7 @@ def reasons(
                 config.reasons.min_reasons = min_reasons
             if max_reasons is not None:
                 config.reasons.max_reasons = max_reasons
-            return [_reasons(con, config, apply=apply)]
+            return [_reasons(con, config, apply=apply, everything=everything)]
     _guard(work, db)
 
 

@@ -46,25 +46,65 @@ def params_from_config(config: ReasonsConfig) -> dict[str, dict]:
             "en": {"embedding_model": config.embedding_model_en, **common}}
 
 
-def read_input(con) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_input(con, unchanged: tuple[str, object] | None = None
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Questions to give a model reason (sorted by contact_id) and every other contact with its
-    fixed reason (see :mod:`pipeline.reasons.inputs`)."""
+    fixed reason (see :mod:`pipeline.reasons.inputs`); ``unchanged``: leave those out."""
     from pipeline.reasons import inputs
 
-    return inputs.read(con)
+    return inputs.read(con, unchanged)
+
+
+def _unchanged_since(con, folder: Path, model_name: str):
+    """When ``reasons --apply`` may keep the reasons of contacts that did not change: the start
+    of the last successful reasons run, if the rows in the store came from the model in
+    ``folder`` as it is now (same model version, taxonomy.yaml not edited since). Else None:
+    every contact is assigned again."""
+    from datetime import datetime, timezone
+
+    from pipeline.reasons import taxonomy as tax
+
+    path = folder / "taxonomy.yaml"
+    if not path.is_file():
+        return None
+    last = con.execute("SELECT started_at, finished_at FROM runs WHERE status = 'ok' "
+                       "AND command IN ('reasons', 'reasons --apply') "
+                       "ORDER BY started_at DESC LIMIT 1").fetchone()
+    if last is None:
+        return None
+    since, finished = last
+    # the run itself writes taxonomy.yaml (a fit); an edit is a change after it finished
+    edited = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None)
+    if edited > finished:
+        return None
+    versions = {v for (v,) in con.execute("SELECT DISTINCT model_version FROM reasons "
+                                          "WHERE model_name = ?", [model_name]).fetchall()}
+    try:
+        current = tax.load(path, model_name).model_version
+    except Exception:       # a damaged taxonomy is reported by apply itself
+        return None
+    return since if versions == {current} else None
 
 
 def run(con, config: ReasonsConfig, models_dir: Path = Path("models"),
-        apply: bool = False) -> Summary:
+        apply: bool = False, everything: bool = False) -> Summary:
+    """Fit (or with ``apply``, assign with the saved model) and write the tables. ``apply``
+    assigns only the contacts that are new or prepared again since the last reasons run and
+    keeps the others' reasons, unless ``everything`` or the model changed since."""
     from pipeline import store
-    from pipeline.reasons import core, taxonomy as tax
+    from pipeline.reasons import core, inputs, taxonomy as tax
 
     started = time.perf_counter()
-    frame, rest = read_input(con)
-    if frame.empty and rest.empty:
+    folder = Path(models_dir) / config.model_name
+    since = _unchanged_since(con, folder, config.model_name) if apply and not everything else None
+    unchanged = (config.model_name, since) if since is not None else None
+    frame, rest = read_input(con, unchanged)
+    kept = (con.execute(inputs.UNCHANGED_SQL, list(unchanged)).df() if unchanged
+            else pd.DataFrame(columns=["contact_id", "language", "reason_id", "sub_reason_id",
+                                       "probability", "how"]))
+    if frame.empty and rest.empty and kept.empty:
         raise StageInputMissing("geen voorbereide contacten (contact_text is leeg)",
                                 hint="draai eerst `klantvraag prepare`")
-    folder = Path(models_dir) / config.model_name
     command = "reasons --apply" if apply else "reasons"
     with store.Run(con, command, dataclasses.asdict(config)) as record:
         if apply:
@@ -74,22 +114,31 @@ def run(con, config: ReasonsConfig, models_dir: Path = Path("models"),
             outcome = core.fit(frame, params_from_config(config), folder, seeds,
                                config.model_name)
             core.save(outcome, folder)
-        assignments = _with_rest(outcome.assignments, rest)
+        assignments = _with_rest(outcome.assignments, rest, kept)
         reasons = _reasons_frame(outcome, assignments, config.model_name)
         sub_reasons = _sub_reasons_frame(outcome, config.model_name)
         themes = _themes_frame(outcome, reasons, config.model_name)
         _write(con, assignments, reasons, sub_reasons, themes, config.model_name)
         counts = assignments["how"].value_counts().to_dict()
         record.counts = {"contacts": len(assignments), "questions": len(frame),
+                         "kept": len(kept),
                          "reasons": len(reasons), "sub_reasons": len(sub_reasons),
                          "themes": len(themes), **{k: int(v) for k, v in counts.items()}}
-    return _summary(outcome, reasons, themes, assignments, frame, apply,
-                    time.perf_counter() - started, folder)
+    summary = _summary(outcome, reasons, themes, assignments, frame, apply,
+                       time.perf_counter() - started, folder)
+    if apply:
+        summary.notes.insert(0, (
+            f"nieuw of opnieuw voorbereid: {len(frame) + len(rest):,} contacten ingedeeld; "
+            f"{len(kept):,} ongewijzigd overgenomen (--all deelt alles opnieuw in)"
+            if unchanged else f"alle {len(assignments):,} contacten ingedeeld").replace(",", "."))
+    return summary
 
 
-def _with_rest(assignments: pd.DataFrame, rest: pd.DataFrame) -> pd.DataFrame:
-    """The model's rows plus the fixed reasons of the other contacts: one row per contact.
-    Questions no model could take (too few in the whole export) count as 'niet-ingedeeld'."""
+def _with_rest(assignments: pd.DataFrame, rest: pd.DataFrame,
+               kept: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The model's rows plus the fixed reasons of the other contacts (and the ``kept`` rows of
+    unchanged contacts): one row per contact. Questions no model could take (too few in the
+    whole export) count as 'niet-ingedeeld'."""
     from pipeline.reasons import inputs
 
     assignments = assignments.copy()
@@ -101,7 +150,8 @@ def _with_rest(assignments: pd.DataFrame, rest: pd.DataFrame) -> pd.DataFrame:
                           "probability": 1.0,
                           "how": ["auto_reply" if r == inputs.AUTO_REPLY else "no_question"
                                   for r in rest["reason_id"]]})
-    both = pd.concat([assignments, extra], ignore_index=True) if len(extra) else assignments
+    parts = [frame for frame in (assignments, extra, kept) if frame is not None and len(frame)]
+    both = pd.concat(parts, ignore_index=True) if parts else assignments
     return both.sort_values("contact_id", kind="stable").reset_index(drop=True)
 
 

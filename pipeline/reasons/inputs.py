@@ -34,9 +34,26 @@ SPECIAL = {  # reason id -> (label, description)
 NO_QUESTION_THEME_LABEL = "Geen vraag"
 
 
-def read(con) -> tuple[pd.DataFrame, pd.DataFrame]:
+# Contacts whose reason from an earlier run still holds: they have a row of this model and
+# have not been prepared again since that run began (params: model_name, since).
+UNCHANGED_SQL = """
+    SELECT cr.contact_id, coalesce(t.language, 'unknown') AS language, cr.reason_id,
+           cr.sub_reason_id, cr.probability, cr.how
+    FROM contact_reasons cr LEFT JOIN contact_text t USING (contact_id)
+    WHERE cr.model_name = ? AND (t.prepared_at IS NULL OR t.prepared_at < ?)
+      AND cr.contact_id IN (SELECT contact_id FROM contacts UNION
+                            SELECT contact_id FROM contact_text)
+"""
+
+
+def read(con, unchanged: tuple[str, object] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(questions for the model: contact_id, language, text, lemmas, sorted by contact_id;
-    the other contacts: contact_id, language, reason_id among SPECIAL)."""
+    the other contacts: contact_id, language, reason_id among SPECIAL). ``unchanged``
+    (model_name, since): leave out the contacts of :data:`UNCHANGED_SQL`."""
+    where, params = "", []
+    if unchanged is not None:
+        where = (f"WHERE e.contact_id NOT IN (SELECT contact_id FROM ({UNCHANGED_SQL})) ")
+        params = list(unchanged)
     frame = con.execute(
         "WITH everyone AS (SELECT contact_id FROM contacts UNION "
         "                  SELECT contact_id FROM contact_text) "
@@ -46,7 +63,7 @@ def read(con) -> tuple[pd.DataFrame, pd.DataFrame]:
         "       CASE WHEN length(trim(coalesce(t.question_text, ''))) > 0 "
         "            THEN coalesce(t.question_lemmas, '') ELSE '' END AS lemmas "
         "FROM everyone e LEFT JOIN contact_text t USING (contact_id) "
-        "ORDER BY e.contact_id").df()
+        f"{where}ORDER BY e.contact_id", params).df()
     usable = [not auto and has_words(text, language)
               for auto, text, language in zip(frame["auto"], frame["text"], frame["language"])]
     usable = pd.Series(usable, index=frame.index, dtype=bool)
