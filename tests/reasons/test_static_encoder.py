@@ -88,3 +88,17 @@ def test_spec_builds_the_static_backend_on_the_packaged_minilm():
     embedder = make_embedder("minilm-static")
     assert isinstance(embedder, StaticSentenceEmbedder)
     assert embedder.path == str(model_path_from_package(MINILM_PACKAGE))
+
+
+def test_missing_distill_packages_name_the_fix(tmp_path, monkeypatch):
+    import sys
+
+    from pipeline.errors import ConfigError
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("KLANTVRAAG_CACHE", str(cache))
+    monkeypatch.setitem(sys.modules, "model2vec.distill", None)    # import fails
+    with pytest.raises(ConfigError) as caught:
+        StaticSentenceEmbedder(tmp_path / "model", pca_dims=8).transform(["hello"])
+    assert "klantvraag[minilm]" in caught.value.hint and "minilm-onnx" in caught.value.hint
+    assert not list(cache.iterdir())                                # nothing half-made
