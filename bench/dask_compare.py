@@ -88,9 +88,37 @@ def main() -> None:
         print(f"{table:<24} rows {n_a:>9,} / {n_b:>9,}   differing rows {differ:,}")
         same = same and n_a == n_b and differ == 0
     print("identical" if same else "DIFFERENT")
-    for db in copies.values():
-        db.unlink(missing_ok=True)
+    if same:
+        for db in copies.values():
+            db.unlink(missing_ok=True)
+    else:
+        _show(a, b)
+        print(f"kept for a look: {a} and {b}")
     sys.exit(0 if same else 1)
+
+
+def _show(a: Path, b: Path, limit: int = 5) -> None:
+    """The columns in which differing rows of contact_text differ, a few rows."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+    columns = [c for (c,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = 'a' "
+        "AND table_name = 'contact_text' AND column_name <> 'prepared_at' "
+        "ORDER BY column_index").fetchall()]
+    picked = ", ".join([f"x.{c}" for c in columns] + [f"y.{c}" for c in columns])
+    differing = " OR ".join(f"x.{c} IS DISTINCT FROM y.{c}" for c in columns)
+    rows = con.execute(f"SELECT {picked} FROM a.contact_text x JOIN b.contact_text y "
+                       f"USING (contact_id) WHERE {differing} LIMIT {limit}").fetchall()
+    for row in rows:
+        x, y = dict(zip(columns, row[:len(columns)])), dict(zip(columns, row[len(columns):]))
+        print(f"contact_text {x['contact_id']}:")
+        for c in columns:
+            if x[c] != y[c]:
+                print(f"  {c}: {str(x[c])[:200]!r}")
+                print(f"  {' ' * len(c)}  {str(y[c])[:200]!r}")
 
 
 if __name__ == "__main__":

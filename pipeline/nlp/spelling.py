@@ -168,7 +168,9 @@ class SpellingNormaliser:
                 continue
             if len(word) < 5 and targets[candidate] < self.short_target_zipf:
                 continue                    # short words only become very frequent words
-            key = (distance, -targets[candidate])
+            # the word itself breaks a tie: the candidates are a set, whose order changes with
+            # each process's string hashing (two runs, or a run on workers, chose differently)
+            key = (distance, -targets[candidate], candidate)
             if best_key is None or key < best_key:
                 best, best_key = candidate, key
         return best

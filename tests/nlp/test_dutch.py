@@ -91,3 +91,17 @@ def test_speller_keeps_known_and_corpus_words_and_uses_corpus_forms():
     assert speller.correct("airfrier") == "airfryer"      # the corpus's frequent form
     assert speller.correct("airfryer") == "airfryer"
     assert speller.correct("xyzzy") == "xyzzy"            # nothing near: unchanged
+
+
+def test_speller_breaks_ties_the_same_way_in_every_process():
+    """Two equally near, equally frequent words: the choice may not depend on the order of a
+    set, which changes with each process's string hashing (PYTHONHASHSEED)."""
+    import subprocess
+    import sys
+
+    code = ("from pipeline.nlp.spelling import SpellingNormaliser as S;"
+            "print(S({'kaartje': 3.5, 'kaartjes': 3.5, 'gaartje': 3.5}).correct('kaartjs'))")
+    chosen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)},
+                             check=True).stdout.strip() for seed in range(8)}
+    assert len(chosen) == 1
