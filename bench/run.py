@@ -38,7 +38,7 @@ def _command(stage: str, export: Path, db: Path, out: Path, cluster: list[str]) 
         "prepare": cli + ["prepare", "--db", str(db)] + cluster,
         "reasons": cli + ["reasons", "--db", str(db)],
         "tag": cli + ["tag", "--db", str(db)] + cluster,
-        "apply": cli + ["reasons", "--apply", "--db", str(db)],
+        "apply": cli + ["reasons", "--apply", "--all", "--db", str(db)],   # every contact
         "report": cli + ["report", "--db", str(db), "--out", str(out)],
     }[stage]
 
