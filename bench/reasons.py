@@ -377,7 +377,8 @@ def timing(size: int, root: Path) -> None:
           f"is mapped at that rate on top of its own model's apply")
 
 
-def timing_mixed(size: int, root: Path, embedding_en: str | None) -> None:
+def timing_mixed(size: int, root: Path, embedding_en: str | None,
+                 en_fit: int | None = None, student_en: str | None = None) -> None:
     """--apply throughput per language through the whole stage (core.apply: the language's own
     model, then the multilingual map onto the main language's reasons): a taxonomy fitted on
     xSID nl (main) and BANKING77 train (en), applied to ``size`` texts of each language."""
@@ -389,8 +390,12 @@ def timing_mixed(size: int, root: Path, embedding_en: str | None) -> None:
     params = params_from_config(load_config(None).reasons)
     if embedding_en:
         params["en"]["embedding_model"] = embedding_en
-    fit_frame = pd.DataFrame({"text": nl + en_train[:len(nl) // 2],
-                              "language": ["nl"] * len(nl) + ["en"] * (len(nl) // 2)})
+    if student_en is not None:
+        params["en"]["student"] = student_en
+    # en_fit: English questions in the fit (default half the Dutch ones: a small minority)
+    n_en = len(en_train[:en_fit or len(nl) // 2])
+    fit_frame = pd.DataFrame({"text": nl + en_train[:n_en],
+                              "language": ["nl"] * len(nl) + ["en"] * n_en})
     fit_frame["lemmas"] = fit_frame["text"]
     fit_frame["contact_id"] = [f"c{i:06d}" for i in range(len(fit_frame))]
     folder = Path(tempfile.mkdtemp(prefix="bench-mixed-"))
@@ -405,7 +410,9 @@ def timing_mixed(size: int, root: Path, embedding_en: str | None) -> None:
         core.apply(frame, folder, "bench")
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         print(f"timing: apply {size} {language} texts (en model "
-              f"{params['en']['embedding_model']}) {wall:.1f} s, {size / wall:,.0f} contacts/s, "
+              f"{params['en']['embedding_model']}, student {params['en']['student'] or 'none'}, "
+              f"{n_en} English questions in the fit) {wall:.1f} s, "
+              f"{size / wall:,.0f} contacts/s, "
               f"{size / cpu:,.0f} per CPU-second", flush=True)
 
 
@@ -440,6 +447,11 @@ def main() -> None:
     parser.add_argument("--embedding-model-en", help="the English backend only, in the "
                         "whole-stage runs over several languages (sample-all, xsid-mixed)")
     parser.add_argument("--timing-size", type=int, default=20000)
+    parser.add_argument("--timing-en-fit", type=int, default=None,
+                        help="timing-mixed: English questions in the fit (default: half the "
+                             "Dutch ones)")
+    parser.add_argument("--student-en", default=None,
+                        help="timing-mixed: the English student's features ('' for none)")
     args = parser.parse_args()
     sets = {}
     wanted = args.sets.split(",")
@@ -510,7 +522,8 @@ def main() -> None:
         timing(args.timing_size, args.eval_dir)
     if "timing-mixed" in wanted:
         warm_up()
-        timing_mixed(min(args.timing_size, 5000), args.eval_dir, args.embedding_model)
+        timing_mixed(min(args.timing_size, 5000), args.eval_dir, args.embedding_model,
+                     args.timing_en_fit, args.student_en)
     print(f"max RSS of this process: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

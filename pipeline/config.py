@@ -48,6 +48,8 @@ class ReasonsConfig:
     model_name: str = "default"
     embedding_model_nl: str = "char-tfidf"
     embedding_model_en: str = "minilm-onnx"
+    student_en: str = ""
+    student_gate: float = 0.5
     min_reasons: int = 15
     max_reasons: int = 40
     max_outlier_share: float = 0.0

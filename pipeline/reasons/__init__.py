@@ -42,8 +42,11 @@ def params_from_config(config: ReasonsConfig) -> dict[str, dict]:
     common = dict(min_reasons=config.min_reasons, max_reasons=config.max_reasons,
                   max_outlier_share=config.max_outlier_share, random_state=config.random_state,
                   fit_sample_size=config.fit_sample_size)
+    if not 0 < config.student_gate <= 1:
+        raise ConfigError("student_gate moet in (0, 1] liggen", where="[reasons]")
     return {"nl": {"embedding_model": config.embedding_model_nl, **common},
-            "en": {"embedding_model": config.embedding_model_en, **common}}
+            "en": {"embedding_model": config.embedding_model_en, **common,
+                   "student": config.student_en, "student_gate": config.student_gate}}
 
 
 def read_input(con, unchanged: tuple[str, object] | None = None

@@ -60,7 +60,8 @@ class ReasonModel:
                  min_reasons: int = 15, max_reasons: int = 40, max_outlier_share: float = 0.10,
                  random_state: int = 42, fit_sample_size: int = 20000,
                  min_cluster_size: int | None = None, n_neighbors: int = 15,
-                 n_components: int = 5, vote_k: int = 15, seed_threshold: float = 0.45):
+                 n_components: int = 5, vote_k: int = 15, seed_threshold: float = 0.45,
+                 student: str = "", student_gate: float = 0.5):
         self.language = language
         self.embedding_model = embedding_model
         self.min_reasons = min_reasons
@@ -73,6 +74,9 @@ class ReasonModel:
         self.n_components = n_components
         self.vote_k = vote_k
         self.seed_threshold = seed_threshold
+        # apply: a fast model on these features answers where it is sure (student.py); "" none
+        self.student = student
+        self.student_gate = student_gate
 
     # -- fitting ----------------------------------------------------------------------------------
 
@@ -80,7 +84,7 @@ class ReasonModel:
         return {k: getattr(self, k) for k in (
             "language", "embedding_model", "min_reasons", "max_reasons", "max_outlier_share",
             "random_state", "fit_sample_size", "min_cluster_size", "n_neighbors", "n_components",
-            "vote_k", "seed_threshold")}
+            "vote_k", "seed_threshold", "student", "student_gate")}
 
     def fit(self, texts: Sequence[str], lemmas: Sequence[str] | None = None,
             seeds: dict[str, list[str]] | None = None) -> "ReasonModel":
@@ -147,7 +151,21 @@ class ReasonModel:
         self.n_reasons_ = len(self.centroids_)
         self._describe(texts, lemmas, embeddings, final)
         self._sub_reasons(texts, lemmas, embeddings, final, sample, fine)
+        self._fit_student([texts[i] for i in sample], sample_emb)
         return self
+
+    def _fit_student(self, texts: list[str], emb: np.ndarray) -> None:
+        """Teach the student what :meth:`assign` gives the fit's questions (reason and
+        sub-reason by the neighbours' vote), so that apply can ask it first."""
+        self.student_ = None
+        if not self.student or not self.centroids_:
+            return
+        from pipeline.reasons.student import Student
+
+        labels, _ = self._vote(emb, threshold=-np.inf)
+        self.student_ = Student(self.student, gate=self.student_gate,
+                                random_state=self.random_state, language=self.language)
+        self.student_.fit(texts, labels, self._nearest_sub(emb, labels))
 
     def _sub_reasons(self, texts, lemmas, embeddings, labels, sample, fine) -> None:
         """Sub-reasons: where HDBSCAN found more dense groups than ``max_reasons`` allows,
@@ -407,10 +425,27 @@ class ReasonModel:
         if not self.centroids_:
             empty = np.full(len(texts), OUTLIER)
             return empty, np.zeros(len(texts)), empty, np.zeros(len(texts), dtype=bool)
+        if embeddings is None and getattr(self, "student_", None) is not None:
+            return self._assign_with_student(texts)
         emb = embeddings if embeddings is not None else \
             self._embed([t or "" for t in texts])
         labels, probs, sims = self._vote(emb, threshold=-np.inf, with_similarity=True)
         return labels, probs, self._nearest_sub(emb, labels), sims >= self.threshold_
+
+    def _assign_with_student(self, texts: Sequence[str]):
+        """:meth:`assign` where the student is sure; the model itself for the rest. A sure
+        answer counts as fitting (drift is looked for among the unsure)."""
+        labels, subs, probs, fits = self.student_.predict(texts)
+        labels, subs = labels.astype(np.int64), subs.astype(np.int64)
+        probs, fits = probs.astype(np.float64), fits.copy()
+        unsure = np.flatnonzero(~fits)
+        if len(unsure):
+            emb = self._embed([texts[i] or "" for i in unsure])
+            own, own_probs, sims = self._vote(emb, threshold=-np.inf, with_similarity=True)
+            labels[unsure], probs[unsure] = own, own_probs
+            subs[unsure] = self._nearest_sub(emb, own)
+            fits[unsure] = sims >= self.threshold_
+        return labels, probs, subs, fits
 
     def transform(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Reason label per text (-1: fits none) and its probability; no refitting."""
@@ -483,6 +518,11 @@ class ReasonModel:
         if needs_saving(self.embedding_model):
             with atomic_path(folder / "embedder.joblib") as embedder_file:
                 joblib.dump(self.embedder_, embedder_file)
+        if getattr(self, "student_", None) is not None:
+            with atomic_path(folder / "student.joblib") as student_file:
+                joblib.dump(self.student_, student_file)
+        else:
+            (folder / "student.joblib").unlink(missing_ok=True)
         meta = {"format": FORMAT_VERSION, "params": self.get_params(),
                 "threshold": self.threshold_, "n_reasons": self.n_reasons_,
                 "min_cluster_size": self.min_cluster_size_, "method": self.method_,
@@ -534,6 +574,8 @@ class ReasonModel:
             model.embedder_ = joblib.load(folder / "embedder.joblib")
         else:
             model.embedder_ = make_embedder(model.embedding_model)
+        student = folder / "student.joblib"
+        model.student_ = joblib.load(student) if model.student and student.exists() else None
         return model
 
 
@@ -613,7 +655,8 @@ def _vectorizer(language: str):
     return CountVectorizer(analyzer=representation.analyzer(language), min_df=1)
 
 
-def _digests(folder: Path, names=("arrays.npz", "embedder.joblib")) -> dict[str, str]:
+def _digests(folder: Path, names=("arrays.npz", "embedder.joblib", "student.joblib")
+             ) -> dict[str, str]:
     """sha256 of the model's array and embedder files, kept in model.json: files from two
     different saves (a kill between them) are refused on load instead of mixed."""
     import hashlib
