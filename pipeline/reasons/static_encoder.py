@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 
@@ -32,6 +34,26 @@ from pipeline.reasons.onnx_encoder import _fingerprint, cache_dir
 # model2vec's default: 384 MiniLM dimensions -> 256 keeps the tokens' main directions and makes
 # the table a third smaller.
 PCA_DIMS = 256
+
+
+@contextmanager
+def _quiet_model2vec():
+    """model2vec draws an English progress bar per token batch; say once, in Dutch, what is
+    happening instead (on a terminal), and keep the bar out of the output."""
+    from functools import partial
+
+    from model2vec.distill import inference
+    from pipeline import progress
+
+    if progress.enabled():
+        print("eenmalig: het statische MiniLM-model wordt gemaakt (ongeveer anderhalve minuut)",
+              file=sys.stderr, flush=True)
+    original = inference.tqdm
+    inference.tqdm = partial(original, disable=True)
+    try:
+        yield
+    finally:
+        inference.tqdm = original
 
 
 def distil(model_dir: Path, target: Path, pca_dims: int = PCA_DIMS) -> None:
@@ -52,7 +74,7 @@ def distil(model_dir: Path, target: Path, pca_dims: int = PCA_DIMS) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=target.parent))
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), _quiet_model2vec():
             static = distill_from_model(model, tokenizer, device="cpu", pca_dims=pca_dims)
         static.save_pretrained(str(temporary))
         os.chmod(temporary, 0o777 & ~_umask())      # mkdtemp made it private

@@ -52,10 +52,11 @@ def tiny_model(tmp_path_factory):
 
 
 @pytest.mark.slow          # loads torch and transformers: ~7 CPU-seconds
-def test_distilled_once_unit_length_and_reused(tiny_model, tmp_path, monkeypatch):
+def test_distilled_once_unit_length_and_reused(tiny_model, tmp_path, monkeypatch, capfd):
     monkeypatch.setenv("KLANTVRAAG_CACHE", str(tmp_path))
     embedder = StaticSentenceEmbedder(tiny_model, pca_dims=8)
     vectors = embedder.transform(TEXTS)
+    assert "Encoding tokens" not in capfd.readouterr().err    # model2vec's English bar stays out
     assert vectors.shape == (len(TEXTS), 8) and vectors.dtype == np.float32
     norms = np.linalg.norm(vectors, axis=1)
     assert np.allclose(norms[:3], 1.0, atol=1e-5)
