@@ -25,15 +25,25 @@ import pyarrow as pa
 DEFAULT_BATCH = 5000
 
 
+@contextmanager
+def arrow_reader(con, sql: str, params: list | None = None,
+                 size: int = DEFAULT_BATCH) -> Iterator[pa.RecordBatchReader]:
+    """An Arrow record batch reader over ``sql``, ``size`` rows a batch, on a cursor of its own
+    (so the caller's connection stays free), closed when the block ends."""
+    cursor = con.cursor()
+    try:
+        yield cursor.sql(sql, params=params or None).to_arrow_reader(max(1, size))
+    finally:
+        cursor.close()
+
+
 def stream(con, sql: str, params: list | None = None, size: int = DEFAULT_BATCH,
            key: str | None = None) -> Iterator[list[dict[str, Any]]]:
     """Rows of ``sql`` as lists of dicts, about ``size`` at a time. With ``key`` (a column the
     query orders by) a batch is cut only where the key changes, so a group never spans two
-    batches (a group larger than ``size`` makes one larger batch). Reads on its own cursor (an Arrow record batch reader),
-    so the caller's connection stays free."""
-    cursor = con.cursor()
-    try:
-        reader = cursor.sql(sql, params=params or None).to_arrow_reader(max(1, size))
+    batches (a group larger than ``size`` makes one larger batch). Reads with
+    :func:`arrow_reader`, so the caller's connection stays free."""
+    with arrow_reader(con, sql, params, size) as reader:
         pending: list[dict[str, Any]] = []
         for record_batch in reader:
             pending.extend(pa.Table.from_batches([record_batch]).to_pylist())
@@ -45,8 +55,6 @@ def stream(con, sql: str, params: list | None = None, size: int = DEFAULT_BATCH,
                 pending = pending[cut:]
         if pending:
             yield pending
-    finally:
-        cursor.close()
 
 
 def _cut(rows: list[dict], size: int, key: str | None) -> int | None:

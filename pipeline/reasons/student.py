@@ -8,7 +8,7 @@ At apply time it answers where it is sure (its probability at least ``gate``); t
 it is unsure of go to the model itself. The model stays the judge of what a reason is; the
 student only spares it the questions whose answer is plain.
 
-Measured on BANKING77 (fit on train, apply to test; bench/reasons.py --sets banking77-student):
+Measured on BANKING77 (fit on train, apply to test; bench/student.py):
 see README, "English backends: speed against quality".
 """
 

@@ -106,17 +106,11 @@ def _sheet_title(title: str) -> str:
 
 
 def write(path: Path, typed: dict[str, pd.DataFrame], sentences: list[str],
-          assumptions: list[str], texts: Texts, contact_total: int | None = None,
-          per_category: dict[str, int] | None = None) -> Path:
+          assumptions: list[str], texts: Texts, contact_total: int,
+          per_category: dict[str, int]) -> Path:
     """Write the workbook from the typed export frames (see tables.frames). ``typed["contacts"]``
-    may hold only the most recent contacts (tables.recent_contacts); ``contact_total`` and
-    ``per_category`` then give the counts over all of them (default: counted in the frame)."""
-    contacts = typed.get("contacts")
-    if contact_total is None:
-        contact_total = 0 if contacts is None else len(contacts)
-    if per_category is None and contacts is not None and len(contacts):
-        counts = contacts["category"].value_counts()
-        per_category = {c: int(counts.get(c, 0)) for c in CATEGORIES}
+    holds only the most recent contacts (tables.recent_contacts); ``contact_total`` and
+    ``per_category`` are the counts over all of them."""
     temporary = path.with_name(f".{path.name}.tmp")
     book = _Book(temporary, texts)
     summary = book.book.add_worksheet(_sheet_title(texts.t("sec_summary")))
@@ -125,8 +119,6 @@ def write(path: Path, typed: dict[str, pd.DataFrame], sentences: list[str],
         frame = typed.get(name)
         if frame is None:
             continue
-        if name == "contacts" and len(frame) > MAX_CONTACT_ROWS:
-            frame = frame.sort_values("started_at", ascending=False).head(MAX_CONTACT_ROWS)
         book.sheet(texts.t(title_id), frame)
     book.book.close()
     temporary.replace(path)
@@ -134,8 +126,7 @@ def write(path: Path, typed: dict[str, pd.DataFrame], sentences: list[str],
 
 
 def _summary(book: _Book, ws, typed: dict[str, pd.DataFrame], sentences: list[str],
-             assumptions: list[str], n_contacts: int,
-             per_category: dict[str, int] | None) -> None:
+             assumptions: list[str], n_contacts: int, per_category: dict[str, int]) -> None:
     texts, f = book.texts, book.formats
     ws.set_column(0, 0, 100)
     ws.write_string(0, 0, texts.t("title"), f["title"])

@@ -11,12 +11,14 @@ the export.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 import pandas as pd
 
+from pipeline import batches
 from pipeline.report import tabular
 from pipeline.report.figures import Figures
 from pipeline.report.i18n import Texts
@@ -67,16 +69,14 @@ def _contact_batches(con: duckdb.DuckDBPyConnection, fig: Figures, texts: Texts,
     default = sum(minutes.values()) / len(minutes) if minutes else 0.0
     reasons = fig.tables["reasons"]
     reason_labels = dict(zip(reasons["reason_key"], reasons["label"])) if len(reasons) else {}
-    # The handling minutes per channel go in as a VALUES list; the rows are read on a cursor of
-    # their own, so the report's connection stays free while the batches are written.
+    # The handling minutes per channel go in as a VALUES list: the rows are read on a cursor
+    # of their own (batches.arrow_reader), which does not see what the connection registered.
     pairs = [value for item in minutes.items() for value in item] or [None, None]
     values = ", ".join(["(CAST(? AS VARCHAR), CAST(? AS DOUBLE))"] * max(len(minutes), 1))
     sql = (_CONTACTS.replace("{minutes}", values)
            + f" ORDER BY {order}" + (f" LIMIT {int(limit)}" if limit else ""))
-    cursor = con.cursor()
-    try:
-        reader = cursor.sql(sql, params=[default, default, per_minute, *pairs]).to_arrow_reader(
-            CONTACT_BATCH)
+    with batches.arrow_reader(con, sql, [default, default, per_minute, *pairs],
+                              CONTACT_BATCH) as reader:
         empty = True
         for batch in reader:
             if batch.num_rows:
@@ -85,27 +85,19 @@ def _contact_batches(con: duckdb.DuckDBPyConnection, fig: Figures, texts: Texts,
         if empty:   # still the columns (and their types) of the table
             yield tabular.typed(labelled(reader.schema.empty_table().to_pandas(), texts,
                                          reason_labels))
-    finally:
-        cursor.close()
 
 
 def export_contacts(con: duckdb.DuckDBPyConnection, fig: Figures, folder: Path, texts: Texts,
                     csv_dialect: str = "nl") -> tuple[list[Path], list[str]]:
     """tables/contacts.csv and .parquet, streamed (memory of one batch, whatever the size of
     the export); returns the paths and the columns (for the data dictionary)."""
-    style = tabular.dialect(csv_dialect)
-    table = None
-    try:
-        for frame in _contact_batches(con, fig, texts, "c.started_at NULLS LAST, c.contact_id"):
-            if table is None:
-                table = tabular.StreamedTable(folder / "contacts", list(frame.columns), style,
-                                              texts.lang)
+    frames = _contact_batches(con, fig, texts, "c.started_at NULLS LAST, c.contact_id")
+    first = next(frames)          # there is always one: an empty table still has its columns
+    with tabular.StreamedTable(folder / "contacts", list(first.columns),
+                               tabular.dialect(csv_dialect), texts.lang) as table:
+        for frame in itertools.chain([first], frames):
             table.write(frame)
-    except BaseException:
-        if table is not None:
-            table.close(keep=False)
-        raise
-    return table.close(), table.names
+    return table.paths, table.names
 
 
 def recent_contacts(con: duckdb.DuckDBPyConnection, fig: Figures, texts: Texts,

@@ -270,7 +270,6 @@ class StreamedTable:
         self._csv.write(_csv_text(pd.DataFrame(columns=self.names), style,
                                   headers(self.names, lang)))
         self._parquet = pq.ParquetWriter(self._temporary[1], self._schema)
-        self.rows = 0
 
     def write(self, frame: pd.DataFrame) -> None:
         if list(frame.columns) != self.names:
@@ -278,7 +277,6 @@ class StreamedTable:
         # utf-8-sig writes its byte-order mark once, at the start of the stream
         self._csv.write(_csv_text(frame, self.style, None))
         self._parquet.write_table(_arrow(frame, self._schema))
-        self.rows += len(frame)
 
     def close(self, keep: bool = True) -> list[Path]:
         self._csv.close()
