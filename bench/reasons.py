@@ -378,42 +378,57 @@ def timing(size: int, root: Path) -> None:
 
 
 def timing_mixed(size: int, root: Path, embedding_en: str | None,
-                 en_fit: int | None = None, student_en: str | None = None) -> None:
-    """--apply throughput per language through the whole stage (core.apply: the language's own
-    model, then the multilingual map onto the main language's reasons): a taxonomy fitted on
-    xSID nl (main) and BANKING77 train (en), applied to ``size`` texts of each language."""
+                 en_fit: int | None = None, student_en: str | None = None,
+                 pool: str = "banking") -> None:
+    """--apply throughput per language through the whole stage (core.apply: for English, the
+    multilingual map onto the main language's reasons, then the English model for what the
+    map leaves), applied to ``size`` texts of each language. ``pool`` "banking": a taxonomy
+    fitted on xSID nl (main) and BANKING77 train (en), English applied from BANKING77 test (a
+    domain the Dutch reasons do not hold: the map places few); "xsid": fitted on xsid-mixed
+    (the same 16 intents in both languages, as in a Dutch contact centre with English
+    customers), English applied from xSID's English originals."""
     from pipeline.reasons import core
 
-    nl, _ = load_xsid(root)
-    en_train, _ = load_banking(root, "train")
-    en_test, _ = load_banking(root, "test")
     params = params_from_config(load_config(None).reasons)
     if embedding_en:
         params["en"]["embedding_model"] = embedding_en
     if student_en is not None:
         params["en"]["student"] = student_en
-    # en_fit: English questions in the fit (default half the Dutch ones: a small minority)
-    n_en = len(en_train[:en_fit or len(nl) // 2])
-    fit_frame = pd.DataFrame({"text": nl + en_train[:n_en],
-                              "language": ["nl"] * len(nl) + ["en"] * n_en})
+    if pool == "xsid":
+        texts, _, languages = load_xsid_mixed(root)
+        fit_frame = pd.DataFrame({"text": texts, "language": languages})
+        pools = {"nl": load_xsid(root)[0], "en": [
+            str(t) for s in ("test", "valid") for t in pd.read_csv(
+                root / "xsid_nl" / f"nl.{s}.intents.tsv", sep="\t")["text_en"]]}
+    else:
+        nl, _ = load_xsid(root)
+        en_train, _ = load_banking(root, "train")
+        # en_fit: English questions in the fit (default half the Dutch ones: a small minority)
+        en_part = en_train[:en_fit or len(nl) // 2]
+        fit_frame = pd.DataFrame({"text": nl + en_part,
+                                  "language": ["nl"] * len(nl) + ["en"] * len(en_part)})
+        pools = {"nl": nl, "en": load_banking(root, "test")[0]}
+    n_en = int((fit_frame["language"] == "en").sum())
     fit_frame["lemmas"] = fit_frame["text"]
     fit_frame["contact_id"] = [f"c{i:06d}" for i in range(len(fit_frame))]
     folder = Path(tempfile.mkdtemp(prefix="bench-mixed-"))
     core.save(core.fit(fit_frame, params, folder, [], "bench"), folder)
     rng = np.random.default_rng(1)
-    for language, pool in (("nl", nl), ("en", en_test)):
-        texts = [pool[i] for i in rng.integers(len(pool), size=size)]
+    for language, texts_of in pools.items():
+        texts = [texts_of[i] for i in rng.integers(len(texts_of), size=size)]
         frame = pd.DataFrame({"contact_id": [f"a{i:06d}" for i in range(size)],
                               "language": language, "text": texts, "lemmas": texts})
         core.apply(frame.head(50), folder, "bench")          # models loaded, caches warm
         cpu, wall = time.process_time(), time.perf_counter()
-        core.apply(frame, folder, "bench")
+        outcome = core.apply(frame, folder, "bench")
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        print(f"timing: apply {size} {language} texts (en model "
+        mapped = float((outcome.assignments["how"] == "mapped").mean())
+        print(f"timing ({pool}): apply {size} {language} texts (en model "
               f"{params['en']['embedding_model']}, student {params['en']['student'] or 'none'}, "
               f"{n_en} English questions in the fit) {wall:.1f} s, "
               f"{size / wall:,.0f} contacts/s, "
-              f"{size / cpu:,.0f} per CPU-second", flush=True)
+              f"{size / cpu:,.0f} per CPU-second, {mapped:.0%} mapped onto the main "
+              f"language's reasons", flush=True)
 
 
 def main() -> None:
@@ -450,6 +465,9 @@ def main() -> None:
     parser.add_argument("--timing-en-fit", type=int, default=None,
                         help="timing-mixed: English questions in the fit (default: half the "
                              "Dutch ones)")
+    parser.add_argument("--timing-pool", default="banking", choices=["banking", "xsid"],
+                        help="timing-mixed: English from BANKING77 (another domain than the "
+                             "Dutch reasons) or from xSID (the same intents in both languages)")
     parser.add_argument("--student-en", default=None,
                         help="timing-mixed: the English student's features ('' for none)")
     args = parser.parse_args()
@@ -523,7 +541,7 @@ def main() -> None:
     if "timing-mixed" in wanted:
         warm_up()
         timing_mixed(min(args.timing_size, 5000), args.eval_dir, args.embedding_model,
-                     args.timing_en_fit, args.student_en)
+                     args.timing_en_fit, args.student_en, args.timing_pool)
     print(f"max RSS of this process: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

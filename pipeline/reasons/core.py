@@ -182,15 +182,16 @@ def _map_languages(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome",
 
 def _map_rows(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome",
               taxonomy: tax.Taxonomy, rows: np.ndarray,
-              vectors: np.ndarray | None = None) -> None:
+              vectors: np.ndarray | None = None) -> np.ndarray:
     """:func:`_map_languages` for ``rows`` (``vectors``: their multilingual embeddings, when
-    the language's own model already made them)."""
+    they were already made). Returns which of ``rows`` took a main-language reason."""
+    taken = np.zeros(len(rows), dtype=bool)
     if outcome.bank is None or len(rows) == 0:
-        return
+        return taken
     main_ids = {r.id for r in taxonomy.reasons if r.language == outcome.main}
     bank = outcome.bank.only(main_ids)
     if len(bank.owners) == 0:
-        return
+        return taken
     if vectors is None:
         vectors = themes.embed(frame["text"].iloc[rows].tolist())
     chosen, best, subs = bank.vote(vectors)
@@ -201,6 +202,7 @@ def _map_rows(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome",
     out.loc[rows, "sub_reason_id"] = [s or None for s, t in zip(subs, take) if t]
     out.loc[rows, "probability"] = np.clip(best, 0.0, 1.0)
     out.loc[rows, "how"] = "mapped"
+    return take
 
 
 def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
@@ -221,26 +223,29 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
             continue
         model = ReasonModel.load(folder / language)
         outcome.models[language] = model
-        # Embedded and assigned in batches: memory for embeddings stays that of one batch. A
-        # model on the multilingual backend shares its embeddings with the map onto the main
-        # language's reasons (one pass of the encoder instead of two).
-        texts = frame["text"].iloc[rows].tolist()
+        # In batches: memory for embeddings stays that of one batch. A language other than the
+        # main one is mapped first (one multilingual pass); only the questions the map leaves
+        # need the language's own model, whose answer the map would overwrite anyway. A model
+        # on the multilingual backend reuses the map's embeddings.
         shared = language != outcome.main and model.embedding_model == "use"
-        parts, mapped = [], []
-        for i in range(0, len(texts), APPLY_BATCH):
-            vectors = themes.embed(texts[i:i + APPLY_BATCH]) if shared else None
-            parts.append(model.assign(texts[i:i + APPLY_BATCH], vectors))
-            mapped.append((rows[i:i + APPLY_BATCH], vectors))
-        labels, probs, subs, fits = (np.concatenate(column) for column in zip(*parts))
-        out.loc[rows, "reason_id"] = _named(labels, class_ids)
-        sub_ids = sub_reason_ids(model, class_ids)
-        out.loc[rows, "sub_reason_id"] = _named(subs, dict(enumerate(sub_ids)))
-        out.loc[rows, "probability"] = probs
-        # placed in the nearest reason either way; 'outlier' marks the ones that fit none well
-        out.loc[rows, "how"] = np.where(fits, "applied", "outlier")
-        if language != outcome.main:
-            for part, vectors in mapped:
-                _map_rows(frame, out, outcome, taxonomy, part, vectors)
+        sub_ids = dict(enumerate(sub_reason_ids(model, class_ids)))
+        for start in range(0, len(rows), APPLY_BATCH):
+            batch = rows[start:start + APPLY_BATCH]
+            vectors = themes.embed(frame["text"].iloc[batch].tolist()) if shared else None
+            own = np.ones(len(batch), dtype=bool)
+            if language != outcome.main:
+                own = ~_map_rows(frame, out, outcome, taxonomy, batch, vectors)
+            if not own.any():
+                continue
+            labels, probs, subs, fits = model.assign(
+                frame["text"].iloc[batch[own]].tolist(),
+                vectors[own] if shared else None)
+            placed = batch[own]
+            out.loc[placed, "reason_id"] = _named(labels, class_ids)
+            out.loc[placed, "sub_reason_id"] = _named(subs, sub_ids)
+            out.loc[placed, "probability"] = probs
+            # placed in the nearest reason either way; 'outlier' marks the ones that fit none
+            out.loc[placed, "how"] = np.where(fits, "applied", "outlier")
     # languages without a model of their own always take the main language's reasons
     unmodelled = ~frame["language"].isin([outcome.main, *ids]).to_numpy()
     _map_languages(frame, out, outcome, taxonomy, np.flatnonzero(unmodelled))

@@ -143,3 +143,39 @@ def test_a_multilingual_english_model_embeds_each_question_once_on_apply(tmp_pat
                            for text in english)
     assigned = con.execute("SELECT reason_id FROM contact_reasons").df()
     assert assigned["reason_id"].notna().all()
+
+
+def test_apply_asks_a_smaller_languages_own_model_only_where_the_map_leaves_it(
+        tmp_path, monkeypatch):
+    """In a Dutch export, an English question first tries the Dutch reasons (the map); the
+    English model answers only the questions the map leaves, and answers them as it would
+    alone. The map's answer would overwrite the model's, so nothing else changes."""
+    from pipeline.reasons import core
+    from pipeline.reasons.model import ReasonModel
+
+    frame = questions(30, seed=5, english=12)
+    con = store.connect(":memory:")
+    load(con, frame)
+    config = ReasonsConfig(min_reasons=3, max_reasons=12)
+    run(con, config, models_dir=tmp_path)
+    asked: list[str] = []
+    original = ReasonModel.assign
+
+    def spy(self, texts, embeddings=None):
+        if self.language == "en":
+            asked.extend(texts)
+        return original(self, texts, embeddings)
+
+    monkeypatch.setattr(ReasonModel, "assign", spy)
+    run(con, config, models_dir=tmp_path, apply=True, everything=True)
+    rows = con.execute("SELECT r.contact_id, r.reason_id, r.how, t.question_text, t.language "
+                       "FROM contact_reasons r JOIN contact_text t USING (contact_id)").df()
+    english = rows[rows["language"] == "en"]
+    mapped, own = english[english["how"] == "mapped"], english[english["how"] != "mapped"]
+    assert len(mapped) and len(own), "the fixture should leave some English questions unmapped"
+    assert sorted(asked) == sorted(own["question_text"])
+    assert not set(mapped["question_text"]) & set(asked)
+    model = ReasonModel.load(tmp_path / "default" / "en")
+    labels = original(model, own["question_text"].tolist())[0]
+    ids = core._load_ids(tmp_path / "default")["en"]
+    assert own["reason_id"].tolist() == [ids[int(label)] for label in labels]
