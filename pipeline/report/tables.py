@@ -57,13 +57,20 @@ _CONTACTS = """
     WHERE NOT coalesce(t.is_auto_reply, false)
 """
 CONTACT_BATCH = 20_000       # rows of the contacts table typed and written at once
+# One ORDER BY over the whole store with the question texts as payload needs DuckDB memory in
+# proportion to the store (about 1.5 GB at 1M contacts, and it does not spill all of it). The
+# contacts table is read in consecutive ranges of started_at instead, each sorted on its own:
+# DuckDB needs the memory of one range, whatever the store's size.
+PARTITION_ROWS = 100_000
 
 
 def _contact_batches(con: duckdb.DuckDBPyConnection, fig: Figures, texts: Texts,
-                     order: str, limit: int | None = None) -> Iterator[pd.DataFrame]:
+                     order: str, limit: int | None = None,
+                     ranges: list[tuple[str, list]] | None = None) -> Iterator[pd.DataFrame]:
     """The contacts table (one row per analysed contact, auto-replies left out as everywhere
     in the report: theme, reason and sub-reason, tags, handling time and masked question),
-    labelled and typed, in batches of CONTACT_BATCH rows read with DuckDB's Arrow reader."""
+    labelled and typed, in batches of CONTACT_BATCH rows read with DuckDB's Arrow reader;
+    ``ranges`` (condition, params): read range after range (see :func:`_time_ranges`)."""
     minutes = fig.assumptions.get("handling_minutes", {})
     per_minute = float(fig.assumptions.get("cost_per_minute", 0.0))
     default = sum(minutes.values()) / len(minutes) if minutes else 0.0
@@ -73,25 +80,51 @@ def _contact_batches(con: duckdb.DuckDBPyConnection, fig: Figures, texts: Texts,
     # of their own (batches.arrow_reader), which does not see what the connection registered.
     pairs = [value for item in minutes.items() for value in item] or [None, None]
     values = ", ".join(["(CAST(? AS VARCHAR), CAST(? AS DOUBLE))"] * max(len(minutes), 1))
-    sql = (_CONTACTS.replace("{minutes}", values)
-           + f" ORDER BY {order}" + (f" LIMIT {int(limit)}" if limit else ""))
-    with batches.arrow_reader(con, sql, [default, default, per_minute, *pairs],
-                              CONTACT_BATCH) as reader:
-        empty = True
-        for batch in reader:
-            if batch.num_rows:
-                empty = False
-                yield tabular.typed(labelled(batch.to_pandas(), texts, reason_labels))
-        if empty:   # still the columns (and their types) of the table
-            yield tabular.typed(labelled(reader.schema.empty_table().to_pandas(), texts,
-                                         reason_labels))
+    empty, schema = True, None
+    for condition, extra in ranges or [("", [])]:
+        sql = (_CONTACTS.replace("{minutes}", values)
+               + (f" AND {condition}" if condition else "")
+               + f" ORDER BY {order}" + (f" LIMIT {int(limit)}" if limit else ""))
+        with batches.arrow_reader(con, sql, [default, default, per_minute, *pairs, *extra],
+                                  CONTACT_BATCH) as reader:
+            schema = reader.schema
+            for batch in reader:
+                if batch.num_rows:
+                    empty = False
+                    yield tabular.typed(labelled(batch.to_pandas(), texts, reason_labels))
+    if empty:   # still the columns (and their types) of the table
+        yield tabular.typed(labelled(schema.empty_table().to_pandas(), texts, reason_labels))
+
+
+def _time_ranges(con: duckdb.DuckDBPyConnection) -> list[tuple[str, list]]:
+    """Conditions that cut the contacts into consecutive ranges of started_at of about
+    PARTITION_ROWS each (cut at quantiles; equal times share a range), then the undated ones:
+    read one after the other, each ordered by started_at and contact_id, they give the order
+    of the whole table."""
+    n = con.execute("SELECT count(*) FROM contacts").fetchone()[0]
+    parts = -(-n // PARTITION_ROWS)
+    if parts <= 1:
+        return [("", [])]
+    quantiles = ", ".join(f"{i / parts:.6f}" for i in range(1, parts))
+    cuts = con.execute(f"SELECT quantile_disc(started_at, [{quantiles}]) "
+                       "FROM contacts").fetchone()[0] or []
+    cuts = sorted({cut for cut in cuts if cut is not None})
+    ranges, low = [], None
+    for cut in cuts:
+        ranges.append(("c.started_at < ?", [cut]) if low is None else
+                      ("c.started_at >= ? AND c.started_at < ?", [low, cut]))
+        low = cut
+    ranges.append(("c.started_at >= ?", [low]) if low is not None else
+                  ("c.started_at IS NOT NULL", []))
+    return ranges + [("c.started_at IS NULL", [])]
 
 
 def export_contacts(con: duckdb.DuckDBPyConnection, fig: Figures, folder: Path, texts: Texts,
                     csv_dialect: str = "nl") -> tuple[list[Path], list[str]]:
     """tables/contacts.csv and .parquet, streamed (memory of one batch, whatever the size of
     the export); returns the paths and the columns (for the data dictionary)."""
-    frames = _contact_batches(con, fig, texts, "c.started_at NULLS LAST, c.contact_id")
+    frames = _contact_batches(con, fig, texts, "c.started_at NULLS LAST, c.contact_id",
+                              ranges=_time_ranges(con))
     first = next(frames)          # there is always one: an empty table still has its columns
     with tabular.StreamedTable(folder / "contacts", list(first.columns),
                                tabular.dialect(csv_dialect), texts.lang) as table:

@@ -83,12 +83,12 @@ def run(con, config: "TaggingConfig", *, tagger: "Tagger | None" = None,
         source = spec if runner.distributed else (tagger or batched.tagger_for(spec, None))
         steps = -(-n_todo // max(1, batch_size))
         votes = Votes()
-        for part in track(runner.map(batched.find_hits, _batches(con, batch_size), source,
-                                     folder), "Tags zoeken (1/2)", total=steps):
+        for part in track(runner.map(batched.find_hits, _batches(con, batch_size, n_todo),
+                                     source, folder), "Tags zoeken (1/2)", total=steps):
             votes.add(part)
         tally = batched.Tally()
-        for part in track(runner.map(batched.tag_batch, _batches(con, batch_size), source,
-                                     folder, votes, window, labels), "Taggen (2/2)",
+        for part in track(runner.map(batched.tag_batch, _batches(con, batch_size, n_todo),
+                                     source, folder, votes, window, labels), "Taggen (2/2)",
                           total=steps):
             tally.add(part)
         _write(con, folder)
@@ -108,13 +108,16 @@ def run(con, config: "TaggingConfig", *, tagger: "Tagger | None" = None,
     return summary
 
 
-def _batches(con, size: int):
+def _batches(con, size: int, n_rows: int):
+    """The contacts to tag, a customer's contacts in one batch, partition by partition."""
     from pipeline import batches
     from pipeline.tagging import batched
 
-    for number, rows in enumerate(batches.stream(con, batched.QUERY, size=size,
-                                                 key=batched.KEY)):
-        yield batched.Batch(number, rows)
+    number = 0
+    for sql, params in batched.partitions(n_rows):
+        for rows in batches.stream(con, sql, params, size=size, key=batched.KEY):
+            yield batched.Batch(number, rows)
+            number += 1
 
 
 def _write(con, folder) -> None:

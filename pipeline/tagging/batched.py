@@ -27,7 +27,7 @@ from pipeline.tagging.analyst import Label, apply_analyst_labels
 from pipeline.tagging.rules import load_rules
 from pipeline.tagging.tagger import ContactInput, TagResult, Tagger, Votes
 
-QUERY = """
+_ROWS = """
 SELECT c.contact_id, c.customer_key, c.started_at,
        t.question_text, t.customer_text, t.agent_text, t.question_lemmas,
        r.reason_id, rs.default_category
@@ -36,9 +36,25 @@ JOIN contact_text t USING (contact_id)
 LEFT JOIN contact_reasons r USING (contact_id)
 LEFT JOIN reasons rs ON rs.reason_id = r.reason_id
 WHERE NOT coalesce(t.is_auto_reply, false)
-ORDER BY c.customer_key NULLS LAST, c.contact_id
 """
+_ORDER = "ORDER BY c.customer_key NULLS LAST, c.contact_id\n"
+QUERY = _ROWS + _ORDER
+# One ORDER BY over the whole store, every text as payload, needs DuckDB memory in proportion to
+# the store (it does not spill all of it). The rows are read in partitions instead, by a hash of
+# the customer (a customer's contacts stay together; a contact without one goes by its own id),
+# each sorted on its own: DuckDB needs the memory of one partition, whatever the store's size.
+PARTITION_ROWS = 100_000
+PARTITION_QUERY = _ROWS + "  AND hash(coalesce(c.customer_key, c.contact_id)) % ? = ?\n" + _ORDER
 KEY = "customer_key"
+
+
+def partitions(n_rows: int) -> list[tuple[str, list]]:
+    """(query, params) per partition of about PARTITION_ROWS rows; one plain query when the
+    store is small."""
+    parts = max(1, -(-n_rows // PARTITION_ROWS))
+    if parts == 1:
+        return [(QUERY, [])]
+    return [(PARTITION_QUERY, [parts, part]) for part in range(parts)]
 
 TAGS = pa.schema([("contact_id", pa.string()), ("avoidable_category", pa.string()),
                   ("confidence", pa.float64()), ("third_party_type", pa.string()),

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import report
+from pipeline import report, store
 from pipeline.errors import ConfigError, ResourceError
 from pipeline.report import tabular
 
@@ -156,10 +156,13 @@ def test_contacts_table_is_the_same_whatever_the_batch_size(filled, report_confi
     report.run(con, report_config)
     whole = [(out / f"contacts.{kind}").read_bytes() for kind in ("csv", "parquet")]
     monkeypatch.setattr(tables, "CONTACT_BATCH", 7)
-    report.run(con, report_config)
-    assert (out / "contacts.csv").read_bytes() == whole[0]
-    assert pd.read_parquet(out / "contacts.parquet").equals(pd.read_parquet(
-        __import__("io").BytesIO(whole[1])))
+    for partition_rows in (tables.PARTITION_ROWS, 9):   # also read in ranges of started_at
+        monkeypatch.setattr(tables, "PARTITION_ROWS", partition_rows)
+        assert (len(tables._time_ranges(con)) > 2) == (partition_rows == 9)
+        report.run(con, report_config)
+        assert (out / "contacts.csv").read_bytes() == whole[0]
+        assert pd.read_parquet(out / "contacts.parquet").equals(pd.read_parquet(
+            __import__("io").BytesIO(whole[1])))
     assert whole[0].startswith(b"\xef\xbb\xbf") and whole[0].count(b"\xef\xbb\xbf") == 1
     assert not list(out.glob(".*.tmp"))
 
@@ -205,3 +208,23 @@ def test_workbook_shows_the_most_recent_contacts_when_capped(filled, report_conf
     assert shown == newest
     summary = [c.value for row in book.worksheets[0].iter_rows() for c in row if c.value]
     assert any(str(v).startswith("Het blad Contacten toont de 25 meest recente van") for v in summary)
+
+
+def test_time_ranges_cover_every_contact_once_in_order(monkeypatch):
+    """Ranges cut at quantiles of started_at: equal times share a range, undated contacts come
+    last, and read one after the other they give the order of one ORDER BY."""
+    from pipeline.report import tables
+
+    con = store.connect(":memory:")
+    times = ["2026-01-0%d 10:00" % (1 + i % 5) if i % 7 else None for i in range(40)]
+    con.executemany("INSERT INTO contacts (contact_id, external_id, channel, format, source_id, "
+                    "started_at) VALUES (?, ?, 'mail', 'eml', 's', CAST(? AS TIMESTAMP))",
+                    [(f"c{i:02d}", f"c{i:02d}", t) for i, t in enumerate(times)])
+    monkeypatch.setattr(tables, "PARTITION_ROWS", 6)
+    ranges = tables._time_ranges(con)
+    assert 3 < len(ranges) <= 8 and ranges[-1] == ("c.started_at IS NULL", [])
+    read = [row[0] for condition, params in ranges for row in con.execute(
+        f"SELECT c.contact_id FROM contacts c WHERE {condition} "
+        "ORDER BY c.started_at NULLS LAST, c.contact_id", params).fetchall()]
+    assert read == [row[0] for row in con.execute(
+        "SELECT contact_id FROM contacts ORDER BY started_at NULLS LAST, contact_id").fetchall()]

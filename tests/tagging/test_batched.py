@@ -55,6 +55,30 @@ def test_batch_size_does_not_change_the_tables(prepared, tagger):
     assert not path.with_name(path.name + ".work").exists(), "shards are removed after the run"
 
 
+def test_partitions_of_the_store_do_not_change_the_tables(prepared, tagger, monkeypatch):
+    """A large store is read in partitions by customer, each sorted on its own (DuckDB's
+    memory stays that of one partition): the same tables, repeats included."""
+    from pipeline.tagging import batched
+
+    path, config = prepared
+    con = store.connect(path)
+    try:
+        tagging.run(con, config.tagging, tagger=tagger, batch_size=50)
+        whole = _tables(con)
+        monkeypatch.setattr(batched, "PARTITION_ROWS", 13)
+        assert len(batched.partitions(120)) == 10
+        tagging.run(con, config.tagging, tagger=tagger, batch_size=50)
+        parted = _tables(con)
+        # every contact is in exactly one partition
+        ids = [row["contact_id"] for sql, params in batched.partitions(120)
+               for row in con.execute(sql, params).to_arrow_table().to_pylist()]
+    finally:
+        con.close()
+    assert parted == whole
+    assert sum(row[5] for row in whole["contact_tags"]) > 0, "the sample holds repeats"
+    assert len(ids) == len(set(ids)) == len(whole["contact_tags"])
+
+
 def test_stream_keeps_a_group_in_one_batch(con):
     con.execute("CREATE TABLE t AS SELECT i, i // 3 AS k FROM range(20) r(i)")
     parts = list(batches.stream(con, "SELECT i, k FROM t ORDER BY k, i", size=4, key="k"))
