@@ -75,10 +75,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--scheduler", default=None)
     parser.add_argument("--fresh", action="store_true", help="start with a new database")
+    parser.add_argument("--db", type=Path, default=None,
+                        help="the database (default data/bench/bench-SIZE-SEED.duckdb): e.g. "
+                             "to time ingest beside a run of the later stages on the default one")
     args = parser.parse_args()
 
     export = BENCH / f"export-{args.size}-{args.seed}"
-    db = BENCH / f"bench-{args.size}-{args.seed}.duckdb"
+    db = args.db or BENCH / f"bench-{args.size}-{args.seed}.duckdb"
     out = BENCH / f"report-{args.size}-{args.seed}"
     BENCH.mkdir(parents=True, exist_ok=True)
     if not (export / ".complete").exists():
@@ -98,7 +101,7 @@ def main() -> None:
     print(f"{'stap':<9}{'wall s':>9}{'CPU s':>9}{'c/s':>9}{'c/CPU-s':>9}{'piek MiB':>10}"
           f"{'KiB/c':>7}")
     for stage in [s for s in STAGES if s in args.stages]:
-        log = BENCH / f"{stage}-{args.size}.log"
+        log = BENCH / f"{stage}-{args.size}-{db.stem}.log"
         if stage == "prepare" and "ingest" not in args.stages:
             _forget_prepared(db)
         result = measure(_command(stage, export, db, out, cluster), log)

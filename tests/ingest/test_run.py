@@ -225,3 +225,28 @@ def test_windows_cut_by_bytes_give_the_same_result(con, config, export):
              "m.text FROM contacts c JOIN messages m USING (contact_id) ORDER BY 1, 6")
     assert con.execute(query).fetchall() == other.execute(query).fetchall()
     assert tables(con) == tables(other)
+
+
+def test_files_are_read_as_they_are_found_not_listed_first(con, config, export, monkeypatch):
+    """Ingest counts the files, then reads them one by one: it never holds an entry for every
+    file of the export (that list grew to 300 MB at a million contacts)."""
+    from pipeline.ingest import archive
+
+    most_ahead = [0]
+    original = archive.discover
+
+    def counting(*args, **kwargs):
+        yielded = [0]                      # by this pass over the files
+        for item in original(*args, **kwargs):
+            yielded[0] += 1
+
+            def read_and_check(read=item.read, position=yielded[0]):
+                most_ahead[0] = max(most_ahead[0], yielded[0] - position)
+                return read()
+            yield archive.Item(item.path, item.name, read_and_check, item.refused)
+
+    monkeypatch.setattr(ingest, "discover", counting)
+    summary = ingest.run(con, [export], config.ingest)
+    total = per_format(summary)["totaal"]["bestanden"]
+    assert total > 20
+    assert most_ahead[0] <= 1, "each file is read right after it is found"
