@@ -81,9 +81,12 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
         model = ReasonModel(language=language, **params[language]).fit(
             part["text"].tolist(), part["lemmas"].tolist(),
             seeds={s.key: s.examples for s in lang_seeds} or None)
-        # Which old reason does each new class continue? Ask the old model about these texts.
-        previous = _previous_members(folder / language, old_ids.get(language, {}), part)
-        members = {c: set(np.flatnonzero(model.labels_ == c)) for c in model.centroids_}
+        # Which old reason does each new class continue? Ask the old model about the fit
+        # sample's questions (a uniform sample: the same overlaps as every question).
+        sample = model.sample_
+        previous = _previous_members(folder / language, old_ids.get(language, {}),
+                                     part.iloc[sample])
+        members = {c: set(np.flatnonzero(model.labels_[sample] == c)) for c in model.centroids_}
         matched = tax.match(members, previous)
         seed_by_key = {s.key: s for s in lang_seeds}
         ids: dict[int, str] = {}

@@ -149,7 +149,12 @@ class ReasonModel:
         self.labels_, self.probabilities_, self.how_ = final, all_probs, all_how.astype(str)
         self.centroids_ = merge.centroids(embeddings, final)
         self.n_reasons_ = len(self.centroids_)
-        self._describe(texts, lemmas, embeddings, final)
+        # The fit sample is a uniform sample of the questions: it describes the reasons (labels,
+        # keywords, examples, typical questions) as the whole export would, at the memory and
+        # time of at most fit_sample_size questions (every question's label candidates took
+        # 2.3 GB and 4 minutes at a million). Fit-time only, not saved.
+        self.sample_ = sample
+        self._describe(texts, lemmas, embeddings, final, sample)
         self._sub_reasons(texts, lemmas, embeddings, final, sample, fine)
         self._fit_student([texts[i] for i in sample], sample_emb)
         return self
@@ -199,8 +204,13 @@ class ReasonModel:
         self.sub_centroids_ = np.stack([centres[i] for i in range(len(parents))])
         outside = np.flatnonzero((self.sub_labels_ == OUTLIER) & np.isin(labels, parents))
         self.sub_labels_[outside] = self._nearest_sub(embeddings[outside], labels[outside])
+        # labelled from the fit sample (see fit), counted over every question
         self.sub_reasons_ = representation.sub_reasons(
-            texts, lemmas, labels, self.sub_labels_, self.sub_parents_, self.language)
+            [texts[i] for i in sample], [lemmas[i] for i in sample], labels[sample],
+            self.sub_labels_[sample], self.sub_parents_, self.language)
+        sizes = np.bincount(self.sub_labels_[self.sub_labels_ >= 0], minlength=len(parents))
+        for sub, info in enumerate(self.sub_reasons_):
+            info["size"] = int(sizes[sub])
 
     def _nearest_sub(self, emb: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """The nearest sub-reason centre among the sub-reasons of each text's reason."""
@@ -481,19 +491,26 @@ class ReasonModel:
 
     # -- describing -------------------------------------------------------------------------------
 
-    def _describe(self, texts, lemmas, embeddings, labels) -> None:
+    def _describe(self, texts, lemmas, embeddings, labels, rows: np.ndarray) -> None:
+        """Label, keywords, examples and typical questions of each reason from the questions
+        in ``rows`` (the fit sample); its size counts every question."""
         classes = sorted(self.centroids_)
-        # each reason's most typical questions (row numbers), nearest its centre: fit output
-        # only, for its label and for the multilingual profiles of themes.py
-        self.central_ = {cls: themes.central_members(embeddings, labels, self.centroids_[cls], cls)
-                         for cls in classes}
-        words = representation.keywords(lemmas, labels, classes, self.language)
-        names = representation.labels(texts, labels, classes, self.language, fallback=words,
-                                      typical=self.central_)
-        shown = representation.examples(texts, embeddings, labels, self.centroids_)
+        texts_in = [texts[i] for i in rows]
+        emb_in, labels_in = embeddings[rows], labels[rows]
+        # each reason's most typical questions, nearest its centre: fit output only, for its
+        # label and for the multilingual profiles of themes.py (row numbers of ``texts``)
+        typical = {cls: themes.central_members(emb_in, labels_in, self.centroids_[cls], cls)
+                   for cls in classes}
+        self.central_ = {cls: rows[typical[cls]] for cls in classes}
+        words = representation.keywords([lemmas[i] for i in rows], labels_in, classes,
+                                        self.language)
+        names = representation.labels(texts_in, labels_in, classes, self.language,
+                                      fallback=words, typical=typical)
+        shown = representation.examples(texts_in, emb_in, labels_in, self.centroids_)
+        sizes = np.bincount(labels[labels >= 0], minlength=max(classes, default=-1) + 1)
         self.reasons_ = []
         for cls in classes:
-            size = int(np.sum(labels == cls))
+            size = int(sizes[cls])
             self.reasons_.append({
                 "label": names[cls], "keywords": words[cls], "examples": shown[cls],
                 "description": representation.describe(self.language, words[cls], size),

@@ -43,3 +43,30 @@ def test_fit_gives_the_same_tables_whatever_the_batch_size(tmp_path, monkeypatch
     for name in TABLES:   # ids and labels exactly; a mapped question's similarity comes from
         # the multilingual encoder, whose last digits depend on the texts padded with it
         pd.testing.assert_frame_equal(whole[name], batched[name], check_exact=False, rtol=1e-5)
+
+
+def test_a_sample_smaller_than_the_export_describes_and_every_question_counts(monkeypatch):
+    """Labels, keywords, examples, typical questions and sub-reason labels come from the fit
+    sample (memory and time of the sample, however large the export); sizes count every
+    question and the typical questions are rows of the whole input."""
+    from pipeline.reasons import representation
+    from pipeline.reasons.model import ReasonModel
+
+    frame = questions(50, seed=3)
+    texts, lemmas = frame["question_text"].tolist(), frame["question_lemmas"].tolist()
+    described: list[int] = []
+    for name in ("labels", "keywords"):
+        original = getattr(representation, name)
+        monkeypatch.setattr(representation, name, lambda docs, *a, _f=original, **k:
+                            described.append(len(docs)) or _f(docs, *a, **k))
+    fitted = ReasonModel(language="nl", max_reasons=6, fit_sample_size=100).fit(texts, lemmas)
+    assert len(texts) > 200 and len(fitted.sample_) == 100
+    assert described and max(described) <= 100, "described from the sample only"
+    placed = fitted.labels_ >= 0
+    assert sum(r["size"] for r in fitted.reasons_) == int(placed.sum())
+    for cls, rows in fitted.central_.items():
+        assert set(rows) <= set(fitted.sample_) and (fitted.labels_[rows] == cls).all()
+    if fitted.sub_reasons_:
+        assert sum(s["size"] for s in fitted.sub_reasons_) == int((fitted.sub_labels_ >= 0).sum())
+    for info in fitted.reasons_:      # an example is a question of the input, as written
+        assert all(example in {" ".join(t.split()) for t in texts} for example in info["examples"])
