@@ -71,7 +71,7 @@ def test_partitions_of_the_store_do_not_change_the_tables(prepared, tagger, monk
         parted = _tables(con)
         # every contact is in exactly one partition
         ids = [row["contact_id"] for sql, params in batched.partitions(120)
-               for row in con.execute(sql, params).to_arrow_table().to_pylist()]
+               for row in con.sql(sql, params=params or None).to_arrow_table().to_pylist()]
     finally:
         con.close()
     assert parted == whole
