@@ -236,12 +236,12 @@ def _reasons(con, config: Config, apply: bool = False, runner=None,
                        everything=everything)
 
 
-def _tag(con, config: Config, runner=None) -> Summary:
+def _tag(con, config: Config, runner=None, everything: bool = False) -> Summary:
     from pipeline import tagging
     from pipeline.tagging.labelling import model_path
 
     return tagging.run(con, config.tagging, organisation=config.organisatie,
-                       model_path=model_path(config), runner=runner)
+                       model_path=model_path(config), runner=runner, everything=everything)
 
 
 def _report(con, config: Config, out: Optional[Path], lang: Optional[str],
@@ -368,6 +368,10 @@ def tag(
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     models: ModelsOption = None,
+    everything: Annotated[bool, typer.Option(
+        "--all", help="Tag ook de contacten opnieuw die sinds de vorige run niet veranderd zijn "
+                      "(standaard alleen klanten met een nieuw, opnieuw voorbereid of anders "
+                      "ingedeeld contact).")] = False,
 ) -> None:
     """Label elk contact: voorkomen, verschuiven, automatiseren of waardevol, en de derde partij als oorzaak, met bewijs."""
     def work():
@@ -375,7 +379,7 @@ def tag(
                 _runner(workers, scheduler) as runner:
             if repeat_days is not None:
                 config.tagging.repeat_window_days = repeat_days
-            return [_tag(con, config, runner)]
+            return [_tag(con, config, runner, everything)]
     _guard(work, db)
 
 

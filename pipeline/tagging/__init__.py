@@ -13,6 +13,7 @@ the three tables, and the summary counts them as skipped.
 from __future__ import annotations
 
 import dataclasses
+from contextlib import contextmanager
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -47,15 +48,22 @@ def __getattr__(name: str):
 
 def run(con, config: "TaggingConfig", *, tagger: "Tagger | None" = None,
         organisation: "OrganisationConfig | None" = None, model_path: Path | None = None,
-        batch_size: int = DEFAULT_BATCH, runner: "Runner | None" = None) -> Summary:
-    """Tag every prepared contact and rewrite the tagging tables (idempotent).
+        batch_size: int = DEFAULT_BATCH, runner: "Runner | None" = None,
+        everything: bool = False) -> Summary:
+    """Tag the prepared contacts and rewrite their rows in the tagging tables (idempotent).
 
     ``organisation``: the [organisatie] config (its parties are matched in the text);
     ``model_path``: the organisation's own text model (models/<name>/tagging_model.npz), used
     when it exists instead of the shipped one. Works batch by batch (see :mod:`.batched`):
     memory stays flat however many contacts there are, and ``runner`` may spread the batches
-    over a Dask cluster. The tables are replaced in one transaction at the end: an interrupted
-    run leaves the previous tags in place."""
+    over a Dask cluster. The tables are changed in one transaction at the end: an interrupted
+    run leaves the previous tags in place.
+
+    Incremental (see :func:`_unchanged_since`): after a run with the same config, rules, text
+    model, analyst labels and reason defaults, only the customers with a new contact, a contact
+    prepared again or one whose reason changed are tagged again (all their contacts: repeats),
+    with the votes of every contact (those of the others are stored with their tags). The
+    others keep their tags. ``everything`` tags every contact."""
     from pipeline import batches, store
     from pipeline.batches import Runner
     from pipeline.progress import track
@@ -74,64 +82,164 @@ def run(con, config: "TaggingConfig", *, tagger: "Tagger | None" = None,
     own_model = model_path is not None and Path(model_path).exists()
     spec = batched.TaggerSpec.of(config, organisation, model_path if own_model else None)
     labels = analyst_labels(con)
-    with store.Run(con, "tag", dataclasses.asdict(config)) as run_row, \
-            batches.work_dir(con, "tag") as folder:
+    settings = dataclasses.asdict(config)
+    fingerprint = _fingerprint(con, spec, tagger)
+    since = None if everything or tagger is not None else \
+        _unchanged_since(con, settings, fingerprint)
+    with store.Run(con, "tag", settings) as run_row, \
+            batches.work_dir(con, "tag") as folder, _todo(con, since) as todo:
         n_auto = con.execute("SELECT count(*) FROM contact_text WHERE is_auto_reply").fetchone()[0]
-        n_todo = n_text - n_auto
+        n_todo = n_text - n_auto if todo is None else \
+            con.execute(f"SELECT count(*) FROM {todo}").fetchone()[0]
         # Workers build their own Tagger from the spec, once each; a Tagger given here (tests,
         # benchmarks) is used as it is in this process.
         source = spec if runner.distributed else (tagger or batched.tagger_for(spec, None))
         steps = -(-n_todo // max(1, batch_size))
-        votes = Votes()
-        for part in track(runner.map(batched.find_hits, _batches(con, batch_size, n_todo),
+        votes = Votes() if todo is None else _stored_votes(con, todo)
+        for part in track(runner.map(batched.find_hits, _batches(con, batch_size, n_todo, todo),
                                      source, folder), "Tags zoeken (1/2)", total=steps):
             votes.add(part)
         tally = batched.Tally()
-        for part in track(runner.map(batched.tag_batch, _batches(con, batch_size, n_todo),
+        for part in track(runner.map(batched.tag_batch, _batches(con, batch_size, n_todo, todo),
                                      source, folder, votes, window, labels), "Taggen (2/2)",
                           total=steps):
             tally.add(part)
-        _write(con, folder)
+        _write(con, folder, todo)
+        kept = con.execute("SELECT count(*) FROM contact_tags").fetchone()[0] - tally.tagged
         run_row.counts = {
-            "tagged": tally.tagged, "auto_replies_skipped": n_auto,
+            "tagged": tally.tagged, "kept": kept, "auto_replies_skipped": n_auto,
             "categories": dict(tally.categories),
             "third_party_types": dict(tally.third_party_types),
             "repeats": tally.repeats, "symptoms": tally.symptoms,
             "rule_files": ruleset.files, "analyst_labels": tally.analyst,
             "unsure": {"avoidable": sum(tally.unsure.values()),
                        "third_party": tally.third_party_unsure},
+            "fingerprint": fingerprint,
         }
     summary = _summary(tally, n_auto, ruleset)
+    summary.notes.insert(0, (
+        f"nieuw of veranderd: {tally.tagged:,} contacten getagd (met alle contacten van hun "
+        f"klant); {kept:,} ongewijzigd overgenomen (--all tagt alles opnieuw)"
+        if todo is not None else f"alle {tally.tagged:,} contacten getagd").replace(",", "."))
     summary.notes.append(
         f"analistlabels: {tally.analyst} contact(en) gelabeld door de analist; tekstmodel: "
         + (f"eigen model van de organisatie ({model_path})" if own_model else "meegeleverd model"))
     return summary
 
 
-def _batches(con, size: int, n_rows: int):
+# What the tags of a contact depend on besides its own text and reason: when any of it changed
+# since the last run, every contact is tagged again.
+_LABELS_SQL = "SELECT count(*), max(labelled_at)::VARCHAR FROM analyst_labels"
+_DEFAULTS_SQL = ("SELECT string_agg(reason_id || '=' || coalesce(default_category, ''), ';' "
+                 "ORDER BY reason_id) FROM reasons")
+
+
+def _fingerprint(con, spec: "batched.TaggerSpec", tagger: "Tagger | None") -> str:
+    """A digest of the rules, text model and organisation (the spec with its files' sizes and
+    times), the analyst's labels and the reasons' default categories."""
+    import hashlib
+
+    digest = hashlib.sha256(repr(spec).encode())
+    digest.update(repr(con.execute(_LABELS_SQL).fetchone()).encode())
+    digest.update(repr(con.execute(_DEFAULTS_SQL).fetchone()).encode())
+    return digest.hexdigest()[:16] if tagger is None else "given-tagger"
+
+
+def _unchanged_since(con, settings: dict, fingerprint: str):
+    """The start of the last successful tag run, if it tagged with the same settings and
+    fingerprint and stored its votes (runs from before 0009 did not): then only what changed
+    since needs tagging. Else None: every contact is tagged."""
+    import json
+
+    last = con.execute("SELECT started_at, config, counts FROM runs WHERE command = 'tag' "
+                       "AND status = 'ok' ORDER BY started_at DESC LIMIT 1").fetchone()
+    if last is None:
+        return None
+    started, stored, counts = last
+    try:
+        stored, counts = json.loads(stored or "{}"), json.loads(counts or "{}")
+    except ValueError:
+        return None
+    same = (stored == json.loads(json.dumps(settings, default=str))
+            and counts.get("fingerprint") == fingerprint)
+    return started if same else None
+
+
+# The contacts to tag again: every contact of a customer with a contact that is new, prepared
+# again since the last run, or whose reason is not the one it was tagged with (a contact
+# without a customer: itself). Params: the last run's start.
+_TODO_SQL = """
+CREATE OR REPLACE TABLE {table} AS
+WITH changed AS (
+    SELECT c.contact_id, c.customer_key
+    FROM contacts c JOIN contact_text t USING (contact_id)
+    LEFT JOIN contact_tags g USING (contact_id)
+    LEFT JOIN contact_reasons r USING (contact_id)
+    WHERE NOT coalesce(t.is_auto_reply, false)
+      AND (g.contact_id IS NULL OR t.prepared_at >= ?
+           OR r.reason_id IS DISTINCT FROM g.tagged_reason_id)
+)
+SELECT contact_id FROM contacts
+WHERE customer_key IN (SELECT customer_key FROM changed WHERE customer_key IS NOT NULL)
+UNION
+SELECT contact_id FROM changed
+"""
+TODO_TABLE = "tag_todo"
+
+
+@contextmanager
+def _todo(con, since):
+    """The table of contacts to tag again (None: all), dropped when the run ends. A table of
+    the store, not a temporary one: the batches are read on cursors of their own."""
+    if since is None:
+        yield None
+        return
+    con.execute(_TODO_SQL.format(table=TODO_TABLE), [since])
+    try:
+        yield TODO_TABLE
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {TODO_TABLE}")
+
+
+def _stored_votes(con, todo: str):
+    """The votes of the contacts that keep their tags, as stored with them."""
+    from pipeline.tagging.tagger import Votes
+
+    return Votes.of(con.execute(
+        "SELECT g.vote, g.vote_reason_id, count(*) FROM contact_tags g "
+        "JOIN contacts c USING (contact_id) "
+        f"WHERE g.vote IS NOT NULL AND g.contact_id NOT IN (SELECT contact_id FROM {todo}) "
+        "GROUP BY ALL ORDER BY ALL").fetchall())
+
+
+def _batches(con, size: int, n_rows: int, todo: str | None = None):
     """The contacts to tag, a customer's contacts in one batch, partition by partition."""
     from pipeline import batches
     from pipeline.tagging import batched
 
     number = 0
-    for sql, params in batched.partitions(n_rows):
+    for sql, params in batched.partitions(n_rows, todo):
         for rows in batches.stream(con, sql, params, size=size, key=batched.KEY):
             yield batched.Batch(number, rows)
             number += 1
 
 
-def _write(con, folder) -> None:
-    """Replace the three tables with the run's shards, in one transaction."""
+def _write(con, folder, todo: str | None = None) -> None:
+    """Replace the three tables with the run's shards, in one transaction; with ``todo``, only
+    the rows of those contacts (and of contacts no longer tagged: gone, or now an
+    auto-reply)."""
     from pipeline import batches
 
     inserts = {
         "contact_tags": (
             "tags", "contact_id, avoidable_category, confidence, third_party_type, party, "
             "is_repeat, repeat_of, repeat_gap_days, evidence, avoidable_unsure, "
-            "third_party_confidence, third_party_unsure, decided_by",
+            "third_party_confidence, third_party_unsure, decided_by, tagged_reason_id, vote, "
+            "vote_reason_id",
             "contact_id, avoidable_category, confidence, third_party_type, party, is_repeat, "
             "repeat_of, repeat_gap_days, CAST(evidence AS JSON), avoidable_unsure, "
-            "third_party_confidence, third_party_unsure, decided_by", "contact_id"),
+            "third_party_confidence, third_party_unsure, decided_by, tagged_reason_id, vote, "
+            "vote_reason_id", "contact_id"),
         "contact_third_parties": (
             "parties", "contact_id, third_party_type, party, confidence, rule_id, span, kind",
             "contact_id, third_party_type, party, confidence, rule_id, span, kind",
@@ -140,10 +248,14 @@ def _write(con, folder) -> None:
             "symptoms", "contact_id, symptom, rule_id, span", "contact_id, symptom, rule_id, span",
             "contact_id, seq"),
     }
+    stale = "" if todo is None else (
+        f" WHERE contact_id IN (SELECT contact_id FROM {todo}) OR contact_id NOT IN ("
+        "SELECT contact_id FROM contact_text WHERE NOT coalesce(is_auto_reply, false) "
+        "INTERSECT SELECT contact_id FROM contacts)")
     con.execute("BEGIN TRANSACTION")
     try:
         for table, (prefix, columns, select, order) in inserts.items():
-            con.execute(f"DELETE FROM {table}")
+            con.execute(f"DELETE FROM {table}{stale}")
             pattern = batches.parquet_glob(folder, prefix)
             if pattern:
                 con.execute(f"INSERT INTO {table} ({columns}) SELECT {select} "

@@ -48,20 +48,24 @@ PARTITION_QUERY = _ROWS + "  AND hash(coalesce(c.customer_key, c.contact_id)) % 
 KEY = "customer_key"
 
 
-def partitions(n_rows: int) -> list[tuple[str, list]]:
+def partitions(n_rows: int, todo: str | None = None) -> list[tuple[str, list]]:
     """(query, params) per partition of about PARTITION_ROWS rows; one plain query when the
-    store is small."""
+    store is small. ``todo``: a table of the contacts to read (an incremental run)."""
+    only = f"  AND c.contact_id IN (SELECT contact_id FROM {todo})\n" if todo else ""
     parts = max(1, -(-n_rows // PARTITION_ROWS))
     if parts == 1:
-        return [(QUERY, [])]
-    return [(PARTITION_QUERY, [parts, part]) for part in range(parts)]
+        return [(_ROWS + only + _ORDER, [])]
+    return [(_ROWS + only + PARTITION_QUERY[len(_ROWS):], [parts, part])
+            for part in range(parts)]
 
 TAGS = pa.schema([("contact_id", pa.string()), ("avoidable_category", pa.string()),
                   ("confidence", pa.float64()), ("third_party_type", pa.string()),
                   ("party", pa.string()), ("is_repeat", pa.bool_()), ("repeat_of", pa.string()),
                   ("repeat_gap_days", pa.float64()), ("evidence", pa.string()),
                   ("avoidable_unsure", pa.bool_()), ("third_party_confidence", pa.float64()),
-                  ("third_party_unsure", pa.bool_()), ("decided_by", pa.string())])
+                  ("third_party_unsure", pa.bool_()), ("decided_by", pa.string()),
+                  ("tagged_reason_id", pa.string()), ("vote", pa.string()),
+                  ("vote_reason_id", pa.string())])
 PARTIES = pa.schema([("contact_id", pa.string()), ("seq", pa.int32()),
                      ("third_party_type", pa.string()), ("party", pa.string()),
                      ("confidence", pa.float64()), ("rule_id", pa.string()),
@@ -200,9 +204,10 @@ def find_hits(batch: Batch, source: Tagger | TaggerSpec, folder: Path) -> Votes:
     tagger = tagger_for(source)
     contacts = [contact(row) for row in batch.rows]
     hits = tagger.hits(contacts)
+    votes = tagger.contact_votes(contacts, hits)
     with open(folder / f"hits-{batch.number:06d}.pkl", "wb") as handle:
-        pickle.dump(hits, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    return tagger.votes(contacts, hits)
+        pickle.dump((hits, votes), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return Votes.of(votes)
 
 
 def tag_batch(batch: Batch, source: Tagger | TaggerSpec, folder: Path, votes: Votes,
@@ -213,16 +218,21 @@ def tag_batch(batch: Batch, source: Tagger | TaggerSpec, folder: Path, votes: Vo
     contacts = [contact(row) for row in batch.rows]
     hits_file = folder / f"hits-{batch.number:06d}.pkl"
     with open(hits_file, "rb") as handle:
-        hits = pickle.load(handle)
+        hits, own_votes = pickle.load(handle)
     hits_file.unlink()
     results = tagger.tag(contacts, window, hits=hits, votes=votes)
     if labels:
         apply_analyst_labels(results, labels)
-    write_shards(folder, batch.number, results)
+    kept = {c.contact_id: (c.reason_id, *vote) for c, vote in zip(contacts, own_votes)}
+    write_shards(folder, batch.number, results, kept)
     return Tally.of(results)
 
 
-def write_shards(folder: Path, number: int, results: list[TagResult]) -> None:
+def write_shards(folder: Path, number: int, results: list[TagResult],
+                 kept: dict[str, tuple] | None = None) -> None:
+    """The batch's rows as Parquet shards; ``kept``: per contact the reason it was tagged with
+    and its vote (category, reason), stored with its tags for the next incremental run."""
+    kept = kept or {}
     tags = pa.Table.from_pylist([{
         "contact_id": r.contact_id, "avoidable_category": r.avoidable_category,
         "confidence": r.confidence, "third_party_type": r.third_party_type, "party": r.party,
@@ -231,7 +241,9 @@ def write_shards(folder: Path, number: int, results: list[TagResult]) -> None:
         "evidence": json.dumps(r.evidence, ensure_ascii=False),
         "avoidable_unsure": bool(r.avoidable_unsure),
         "third_party_confidence": r.third_party_confidence,
-        "third_party_unsure": bool(r.third_party_unsure), "decided_by": r.decided_by}
+        "third_party_unsure": bool(r.third_party_unsure), "decided_by": r.decided_by,
+        **dict(zip(("tagged_reason_id", "vote", "vote_reason_id"),
+                   kept.get(r.contact_id, (None, None, None))))}
         for r in results], schema=TAGS)
     parties = pa.Table.from_pylist([{
         "contact_id": r.contact_id, "seq": i, "third_party_type": t.third_party_type,

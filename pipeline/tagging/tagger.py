@@ -366,23 +366,35 @@ class Tagger:
               hits: list[dict[str, list[Hit]]]) -> Votes:
         """What a batch adds to the run's learned defaults and fallback prior (add them up with
         :meth:`Votes.add` over the batches of a run)."""
+        return Votes.of(self.contact_votes(contacts, hits))
+
+    def contact_votes(self, contacts: list[ContactInput],
+                      hits: list[dict[str, list[Hit]]]) -> list[tuple[str | None, str | None]]:
+        """Each contact's vote: its best category where its phrase signals are strong (else
+        None), and the reason it counts for (its reason, where that has no set default)."""
         factors = self.weights.get("sources", {})
-        return self._votes(contacts, [avoidable.phrase_signals(h, self.rules, factors)
-                                      for h in hits])
+        return self._contact_votes(contacts, [avoidable.phrase_signals(h, self.rules, factors)
+                                              for h in hits])
+
+    def _contact_votes(self, contacts: list[ContactInput], phrase: list[list[Signal]]
+                       ) -> list[tuple[str | None, str | None]]:
+        strong = float(self.weights.get("reason_learned", {}).get("strong_score", 2.0))
+        result: list[tuple[str | None, str | None]] = []
+        for contact, signals in zip(contacts, phrase):
+            totals = avoidable.scores(signals)
+            best = max(totals, key=totals.get)
+            if totals[best] < strong:
+                result.append((None, None))
+                continue
+            counts_for = contact.reason_id if contact.reason_id and not contact.reason_default \
+                else None
+            result.append((best, counts_for))
+        return result
 
     def _votes(self, contacts: list[ContactInput], phrase: list[list[Signal]]) -> Votes:
         """Per contact with strong phrase signals, its best category: counted for the fallback
         prior and, when it has a reason without a set default, for that reason."""
-        strong = float(self.weights.get("reason_learned", {}).get("strong_score", 2.0))
-        votes = Votes()
-        for contact, signals in zip(contacts, phrase):
-            totals = avoidable.scores(signals)
-            best = max(totals, key=totals.get)
-            if totals[best] >= strong:
-                votes.prior[best] += 1
-            if contact.reason_id and not contact.reason_default and totals[best] >= strong:
-                votes.by_reason.setdefault(contact.reason_id, Counter())[best] += 1
-        return votes
+        return Votes.of(self._contact_votes(contacts, phrase))
 
     def _prior(self, counter: Counter) -> tuple[str, int] | None:
         """For contacts without any signal: the most common category among strong contacts."""
@@ -436,6 +448,20 @@ class Votes:
     reason (learned defaults). Small: one counter per reason, whatever the run's size."""
     prior: Counter = field(default_factory=Counter)
     by_reason: dict[str, Counter] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, contact_votes) -> "Votes":
+        """Count (category or None, reason or None) pairs, one per contact, or (category,
+        reason, count) triples (the stored votes of a run)."""
+        votes = cls()
+        for best, reason, *count in contact_votes:
+            if best is None:
+                continue
+            n = count[0] if count else 1
+            votes.prior[best] += n
+            if reason:
+                votes.by_reason.setdefault(reason, Counter())[best] += n
+        return votes
 
     def add(self, other: "Votes") -> "Votes":
         self.prior.update(other.prior)
