@@ -32,7 +32,8 @@ TABLES = {
 
 
 def _stage(stage: str, db: Path, cluster: list[str], log: Path) -> dict:
-    command = [sys.executable, "-m", "pipeline.cli", stage, "--db", str(db), *cluster]
+    every = ["--all"] if stage == "tag" else []        # tag is incremental: time a full one
+    command = [sys.executable, "-m", "pipeline.cli", stage, *every, "--db", str(db), *cluster]
     result = measure(command, log)
     if not result["ok"]:
         sys.exit(f"{stage} failed on {db}; see {log}")

@@ -37,7 +37,7 @@ def _command(stage: str, export: Path, db: Path, out: Path, cluster: list[str]) 
         "ingest": cli + ["ingest", str(export), "--db", str(db)],
         "prepare": cli + ["prepare", "--db", str(db)] + cluster,
         "reasons": cli + ["reasons", "--db", str(db)],
-        "tag": cli + ["tag", "--db", str(db)] + cluster,
+        "tag": cli + ["tag", "--all", "--db", str(db)] + cluster,         # every contact
         "apply": cli + ["reasons", "--apply", "--all", "--db", str(db)],   # every contact
         "report": cli + ["report", "--db", str(db), "--out", str(out)],
     }[stage]
