@@ -6,8 +6,9 @@ Copies the store of ``bench/run.py --size SIZE`` (all stages run), generates a s
 of ``--add`` contacts (another seed: a new month of the same organisation), then times, each
 as its own ``klantvraag`` command as a user runs them: ingest of the new export, prepare,
 ``reasons --apply``, tag, report; then ``tag --all`` and ``reasons --apply --all`` on the same
-store for comparison (what a stage costs when it redoes every contact). A full tag runs first:
-the store may come from older code, and a tag run stores the votes the next one builds on.
+store for comparison (what a stage costs when it redoes every contact). Prepare, apply and a
+full tag run first: the store may come from older code (whose contacts are prepared again
+once), and a tag run stores the votes the next one builds on.
 Prints wall and CPU seconds and peak memory per step.
 """
 
@@ -33,6 +34,7 @@ def main() -> None:
     if not base.exists():
         sys.exit(f"{base} ontbreekt: draai eerst bench/run.py --size {args.size}")
     db = BENCH / f"increment-{args.size}-{args.seed}.duckdb"
+    Path(str(db) + ".wal").unlink(missing_ok=True)   # a killed run leaves one behind
     shutil.copyfile(base, db)
     shutil.rmtree(BENCH / "models" / db.stem, ignore_errors=True)
     shutil.copytree(BENCH / "models" / base.stem, BENCH / "models" / db.stem)
@@ -45,9 +47,11 @@ def main() -> None:
             sys.exit("generating the new month failed")
         (month / ".complete").touch()
     out = BENCH / f"report-increment-{args.size}"
-    # First a full tag with this code (a tag run stores the votes the next one builds on),
-    # then the new month as a user adds it, then the full stages again for comparison.
-    steps = [("tag (vooraf)", ["tag", "--all"]),
+    # First the store brought up to this code (a store prepared by older code is prepared
+    # again once; a tag run stores the votes the next one builds on), then the new month as a
+    # user adds it, then the full stages again for comparison.
+    steps = [("prepare (vooraf)", ["prepare"]), ("apply (vooraf)", ["reasons", "--apply"]),
+             ("tag (vooraf)", ["tag", "--all"]),
              ("ingest", ["ingest", str(month)]), ("prepare", ["prepare"]),
              ("apply", ["reasons", "--apply"]), ("tag", ["tag"]),
              ("report", ["report", "--out", str(out)]),

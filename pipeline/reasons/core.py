@@ -79,7 +79,7 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
             continue
         lang_seeds = [s for s in seeds if s.language == language]
         model = ReasonModel(language=language, **params[language]).fit(
-            part["text"].tolist(), part["lemmas"].tolist(),
+            part["text"], part["lemmas"],
             seeds={s.key: s.examples for s in lang_seeds} or None)
         # Which old reason does each new class continue? Ask the old model about the fit
         # sample's questions (a uniform sample: the same overlaps as every question).

@@ -222,3 +222,17 @@ def test_use_backend_puts_a_question_and_its_translation_together():
     assert np.allclose(np.linalg.norm(vectors[:3], axis=1), 1.0, atol=1e-4)
     assert not vectors[3].any()                                   # an empty text: a zero row
     assert vectors[0] @ vectors[1] > vectors[1] @ vectors[2] + 0.2
+
+
+def test_texts_of_a_column_come_out_one_or_a_batch_at_a_time():
+    """The fit reads its questions from the stage's (Arrow-backed) column by position, a
+    missing one as "", without a list of them all."""
+    import pandas as pd
+
+    from pipeline.reasons.model import _Strings
+
+    column = pd.Series(["pakket kwijt", None, "factuur"], index=[7, 3, 9], dtype="str")
+    texts = _Strings(column)
+    assert len(texts) == 3 and texts[0] == "pakket kwijt" and texts[1] == ""
+    assert texts[np.int64(2)] == "factuur" and texts[1:3] == ["", "factuur"]
+    assert _Strings(["a", None])[0:2] == ["a", ""]
