@@ -228,3 +228,23 @@ def test_time_ranges_cover_every_contact_once_in_order(monkeypatch):
         "ORDER BY c.started_at NULLS LAST, c.contact_id", params).fetchall()]
     assert read == [row[0] for row in con.execute(
         "SELECT contact_id FROM contacts ORDER BY started_at NULLS LAST, contact_id").fetchall()]
+
+
+@pytest.mark.parametrize("limit", [1, 5, 34, 38, 60])
+def test_recent_ranges_hold_the_newest_contacts(limit):
+    """The workbook's newest contacts are read from a range that holds them (never a LIMIT over
+    the whole join): the same rows as one ORDER BY ... LIMIT, undated ones last."""
+    from pipeline.report import tables
+
+    con = store.connect(":memory:")
+    times = ["2026-01-0%d 10:00" % (1 + i % 5) if i % 7 else None for i in range(40)]
+    con.executemany("INSERT INTO contacts (contact_id, external_id, channel, format, source_id, "
+                    "started_at) VALUES (?, ?, 'mail', 'eml', 's', CAST(? AS TIMESTAMP))",
+                    [(f"c{i:02d}", f"c{i:02d}", t) for i, t in enumerate(times)])
+    order = "c.started_at DESC NULLS LAST, c.contact_id DESC"
+    read = [row[0] for condition, params in tables._recent_ranges(con, limit)
+            for row in con.execute(f"SELECT c.contact_id FROM contacts c WHERE {condition} "
+                                   f"ORDER BY {order} LIMIT {limit}", params).fetchall()]
+    assert read[:limit] == [row[0] for row in con.execute(
+        f"SELECT c.contact_id FROM contacts c ORDER BY {order} LIMIT {limit}").fetchall()]
+    assert len(read) == min(limit, 40)
