@@ -54,6 +54,7 @@ MIN_CLUSTER_FLOOR = 3      # smallest HDBSCAN cluster tried while short of min_r
 PER_REASON = 5             # a small group gets at most n / PER_REASON reasons below min_reasons
 MIN_SUB_SIZE = 3           # questions a sub-reason needs
 EMBED_BATCH = DEFAULT_BATCH  # texts embedded at once (the fit sample and every other text)
+DESCRIBE_ROWS = 100_000      # questions that describe the reasons (a uniform sample beyond)
 
 
 class ReasonModel:
@@ -150,13 +151,15 @@ class ReasonModel:
         self.labels_, self.probabilities_, self.how_ = final, all_probs, all_how.astype(str)
         self.centroids_ = merge.centroids(embeddings, final)
         self.n_reasons_ = len(self.centroids_)
-        # The fit sample is a uniform sample of the questions: it describes the reasons (labels,
-        # keywords, examples, typical questions) as the whole export would, at the memory and
-        # time of at most fit_sample_size questions (every question's label candidates took
-        # 2.3 GB and 4 minutes at a million). Fit-time only, not saved.
+        # Up to DESCRIBE_ROWS questions describe the reasons (labels, keywords, examples,
+        # typical questions): every question of an export that size, else a uniform sample
+        # (every question's label candidates took 2.3 GB and 4 minutes at a million; a 20k
+        # sample gave worse labels at 100k). Fit-time only, not saved.
         self.sample_ = sample
-        self._describe(texts, lemmas, embeddings, final, sample)
-        self._sub_reasons(texts, lemmas, embeddings, final, sample, fine)
+        described = np.arange(n) if n <= DESCRIBE_ROWS else np.sort(
+            rng.choice(n, size=DESCRIBE_ROWS, replace=False))
+        self._describe(texts, lemmas, embeddings, final, described)
+        self._sub_reasons(texts, lemmas, embeddings, final, sample, fine, described)
         self._fit_student([texts[i] for i in sample], sample_emb)
         return self
 
@@ -173,7 +176,7 @@ class ReasonModel:
                                 random_state=self.random_state, language=self.language)
         self.student_.fit(texts, labels, self._nearest_sub(emb, labels))
 
-    def _sub_reasons(self, texts, lemmas, embeddings, labels, sample, fine) -> None:
+    def _sub_reasons(self, texts, lemmas, embeddings, labels, sample, fine, described) -> None:
         """Sub-reasons: where HDBSCAN found more dense groups than ``max_reasons`` allows,
         Ward's tree is also cut into that many groups (nested in the reasons: a reason is a
         union of them) and each reason keeps the groups of at least MIN_SUB_SIZE questions it
@@ -205,10 +208,10 @@ class ReasonModel:
         self.sub_centroids_ = np.stack([centres[i] for i in range(len(parents))])
         outside = np.flatnonzero((self.sub_labels_ == OUTLIER) & np.isin(labels, parents))
         self.sub_labels_[outside] = self._nearest_sub(embeddings[outside], labels[outside])
-        # labelled from the fit sample (see fit), counted over every question
+        # labelled from the ``described`` rows (see fit), counted over every question
         self.sub_reasons_ = representation.sub_reasons(
-            [texts[i] for i in sample], [lemmas[i] for i in sample], labels[sample],
-            self.sub_labels_[sample], self.sub_parents_, self.language)
+            [texts[i] for i in described], [lemmas[i] for i in described], labels[described],
+            self.sub_labels_[described], self.sub_parents_, self.language)
         sizes = np.bincount(self.sub_labels_[self.sub_labels_ >= 0], minlength=len(parents))
         for sub, info in enumerate(self.sub_reasons_):
             info["size"] = int(sizes[sub])
@@ -494,7 +497,7 @@ class ReasonModel:
 
     def _describe(self, texts, lemmas, embeddings, labels, rows: np.ndarray) -> None:
         """Label, keywords, examples and typical questions of each reason from the questions
-        in ``rows`` (the fit sample); its size counts every question."""
+        in ``rows``; its size counts every question."""
         classes = sorted(self.centroids_)
         texts_in = [texts[i] for i in rows]
         emb_in, labels_in = embeddings[rows], labels[rows]

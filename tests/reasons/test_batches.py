@@ -46,12 +46,13 @@ def test_fit_gives_the_same_tables_whatever_the_batch_size(tmp_path, monkeypatch
 
 
 def test_a_sample_smaller_than_the_export_describes_and_every_question_counts(monkeypatch):
-    """Labels, keywords, examples, typical questions and sub-reason labels come from the fit
-    sample (memory and time of the sample, however large the export); sizes count every
-    question and the typical questions are rows of the whole input."""
-    from pipeline.reasons import representation
+    """Labels, keywords, examples, typical questions and sub-reason labels come from at most
+    DESCRIBE_ROWS questions (a uniform sample of a larger export: memory and time bounded);
+    sizes count every question and the typical questions are rows of the whole input."""
+    from pipeline.reasons import model as model_module, representation
     from pipeline.reasons.model import ReasonModel
 
+    monkeypatch.setattr(model_module, "DESCRIBE_ROWS", 150)
     frame = questions(50, seed=3)
     texts, lemmas = frame["question_text"].tolist(), frame["question_lemmas"].tolist()
     described: list[int] = []
@@ -61,11 +62,11 @@ def test_a_sample_smaller_than_the_export_describes_and_every_question_counts(mo
                             described.append(len(docs)) or _f(docs, *a, **k))
     fitted = ReasonModel(language="nl", max_reasons=6, fit_sample_size=100).fit(texts, lemmas)
     assert len(texts) > 200 and len(fitted.sample_) == 100
-    assert described and max(described) <= 100, "described from the sample only"
+    assert described and max(described) <= 150, "described from a sample"
     placed = fitted.labels_ >= 0
     assert sum(r["size"] for r in fitted.reasons_) == int(placed.sum())
     for cls, rows in fitted.central_.items():
-        assert set(rows) <= set(fitted.sample_) and (fitted.labels_[rows] == cls).all()
+        assert (fitted.labels_[rows] == cls).all()
     if fitted.sub_reasons_:
         assert sum(s["size"] for s in fitted.sub_reasons_) == int((fitted.sub_labels_ >= 0).sum())
     for info in fitted.reasons_:      # an example is a question of the input, as written
