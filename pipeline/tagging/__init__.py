@@ -139,10 +139,12 @@ def _fingerprint(con, spec: "batched.TaggerSpec", tagger: "Tagger | None") -> st
     times), the analyst's labels and the reasons' default categories."""
     import hashlib
 
+    if tagger is not None:          # a Tagger given as it is (tests, benchmarks): no spec
+        return "given-tagger"
     digest = hashlib.sha256(repr(spec).encode())
     digest.update(repr(con.execute(_LABELS_SQL).fetchone()).encode())
     digest.update(repr(con.execute(_DEFAULTS_SQL).fetchone()).encode())
-    return digest.hexdigest()[:16] if tagger is None else "given-tagger"
+    return digest.hexdigest()[:16]
 
 
 def _unchanged_since(con, settings: dict, fingerprint: str):

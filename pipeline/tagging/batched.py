@@ -44,19 +44,19 @@ QUERY = _ROWS + _ORDER
 # the customer (a customer's contacts stay together; a contact without one goes by its own id),
 # each sorted on its own: DuckDB needs the memory of one partition, whatever the store's size.
 PARTITION_ROWS = 100_000
-PARTITION_QUERY = _ROWS + "  AND hash(coalesce(c.customer_key, c.contact_id)) % ? = ?\n" + _ORDER
+_PARTITION = "  AND hash(coalesce(c.customer_key, c.contact_id)) % ? = ?\n"
 KEY = "customer_key"
 
 
 def partitions(n_rows: int, todo: str | None = None) -> list[tuple[str, list]]:
     """(query, params) per partition of about PARTITION_ROWS rows; one plain query when the
     store is small. ``todo``: a table of the contacts to read (an incremental run)."""
-    only = f"  AND c.contact_id IN (SELECT contact_id FROM {todo})\n" if todo else ""
+    rows = _ROWS + (f"  AND c.contact_id IN (SELECT contact_id FROM {todo})\n" if todo else "")
     parts = max(1, -(-n_rows // PARTITION_ROWS))
     if parts == 1:
-        return [(_ROWS + only + _ORDER, [])]
-    return [(_ROWS + only + PARTITION_QUERY[len(_ROWS):], [parts, part])
-            for part in range(parts)]
+        return [(rows + _ORDER, [])]
+    return [(rows + _PARTITION + _ORDER, [parts, part]) for part in range(parts)]
+
 
 TAGS = pa.schema([("contact_id", pa.string()), ("avoidable_category", pa.string()),
                   ("confidence", pa.float64()), ("third_party_type", pa.string()),

@@ -129,7 +129,7 @@ class Tagger:
         """Tag a batch; ``repeat_window_days`` overrides the window given at construction.
 
         A run too large for one batch passes, per batch, the ``hits`` already found for it and
-        the ``votes`` of the whole run (:meth:`votes`), so learned defaults and the fallback
+        the ``votes`` of the whole run (:meth:`contact_votes`), so learned defaults and the fallback
         prior are those of the run, not of the batch (repeats need each customer's contacts in
         one batch)."""
         window = self.repeat_window_days if repeat_window_days is None else repeat_window_days
@@ -362,16 +362,11 @@ class Tagger:
         return [Signal(cfg.get("category", "voorkomen"), float(cfg.get("weight", 1.0)),
                        main.rule_id, "third_party", main.span)]
 
-    def votes(self, contacts: list[ContactInput],
-              hits: list[dict[str, list[Hit]]]) -> Votes:
-        """What a batch adds to the run's learned defaults and fallback prior (add them up with
-        :meth:`Votes.add` over the batches of a run)."""
-        return Votes.of(self.contact_votes(contacts, hits))
-
     def contact_votes(self, contacts: list[ContactInput],
                       hits: list[dict[str, list[Hit]]]) -> list[tuple[str | None, str | None]]:
         """Each contact's vote: its best category where its phrase signals are strong (else
-        None), and the reason it counts for (its reason, where that has no set default)."""
+        None), and the reason it counts for (its reason, where that has no set default).
+        :meth:`Votes.of` counts them; :meth:`Votes.add` adds up the batches of a run."""
         factors = self.weights.get("sources", {})
         return self._contact_votes(contacts, [avoidable.phrase_signals(h, self.rules, factors)
                                               for h in hits])
