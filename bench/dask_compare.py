@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import BENCH, _forget_prepared, measure  # noqa: E402
+from bench.run import BENCH, _forget_prepared, built_store, measure  # noqa: E402
 
 TABLES = {
     "contact_text": "* EXCLUDE (prepared_at)",
@@ -68,9 +68,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    source = BENCH / f"bench-{args.size}-{args.seed}.duckdb"
-    if not source.exists():
-        sys.exit(f"{source} is missing: run bench/run.py --size {args.size} first")
+    source = built_store(args.size, args.seed)
     ways = {"in process": [], f"dask, {args.workers} workers": ["--workers", str(args.workers)]}
     copies = {}
     print(f"{'stap':<9}{'manier':<20}{'wall s':>9}{'CPU s':>9}{'piek MiB':>10}")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import BENCH, measure  # noqa: E402
+from run import BENCH, built_store, measure  # noqa: E402
 
 
 def main() -> None:
@@ -30,9 +30,7 @@ def main() -> None:
     parser.add_argument("--add", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    base = BENCH / f"bench-{args.size}-{args.seed}.duckdb"
-    if not base.exists():
-        sys.exit(f"{base} ontbreekt: draai eerst bench/run.py --size {args.size}")
+    base = built_store(args.size, args.seed)
     db = BENCH / f"increment-{args.size}-{args.seed}.duckdb"
     Path(str(db) + ".wal").unlink(missing_ok=True)   # a killed run leaves one behind
     shutil.copyfile(base, db)

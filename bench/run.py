@@ -43,6 +43,19 @@ def _command(stage: str, export: Path, db: Path, out: Path, cluster: list[str]) 
     }[stage]
 
 
+def store_path(size: int, seed: int) -> Path:
+    """The database of ``bench/run.py --size SIZE --seed SEED``."""
+    return BENCH / f"bench-{size}-{seed}.duckdb"
+
+
+def built_store(size: int, seed: int) -> Path:
+    """That database, which other benchmarks start from; exits when it was never built."""
+    path = store_path(size, seed)
+    if not path.exists():
+        sys.exit(f"{path} is missing: run bench/run.py --size {size} --seed {seed} first")
+    return path
+
+
 def measure(command: list[str], log: Path) -> dict:
     """Run one stage command; its wall time, CPU time and peak memory (this process tree)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", KLANTVRAAG_QUIET="1")
@@ -81,7 +94,7 @@ def main() -> None:
     args = parser.parse_args()
 
     export = BENCH / f"export-{args.size}-{args.seed}"
-    db = args.db or BENCH / f"bench-{args.size}-{args.seed}.duckdb"
+    db = args.db or store_path(args.size, args.seed)
     out = BENCH / f"report-{args.size}-{args.seed}"
     BENCH.mkdir(parents=True, exist_ok=True)
     if not (export / ".complete").exists():
