@@ -15,7 +15,9 @@ Its UMAP is unseeded, so its figures move from run to run: --repeat N runs it N 
 "bertopic-k": the same with nr_topics = the number of reasons ours found on that set (BERTopic's
 own topic reduction), a comparison at an equal number of clusters; list it after "our".
 "our-sub": ours one level down: each contact's sub-reason where its reason has them (the
-groups Ward's tree holds where HDBSCAN found more than max_reasons), else its reason.
+groups Ward's tree holds at HDBSCAN's count where that was more than max_reasons, else at its
+count at half the density), else its reason. Label support is printed for reasons, sub-reasons
+(over each one's questions nearest its centre) and themes.
 "kmeans": TfidfVectorizer() + KMeans(k = the true number of labels, n_init=10, random_state=42).
 Outliers count as one more cluster in NMI/ARI (label -1).
 """
@@ -166,18 +168,19 @@ def measure(name: str, set_file: Path, overrides: dict) -> dict:
             "fine": None if result.get("fine") is None else np.array(result["fine"]),
             "themes": None if result.get("themes") is None else np.array(result["themes"]),
             "reason_quality": result.get("reason_quality"),
-            "theme_quality": result.get("theme_quality")}
+            "theme_quality": result.get("theme_quality"),
+            "sub_reason_quality": result.get("sub_reason_quality")}
 
 
 def print_label_quality(set_name: str, result: dict, worst: int = 10) -> None:
     """Mean label support over reasons and themes, and the worst ``worst`` reason labels."""
-    for level in ("reason", "theme"):
+    for level in ("reason", "sub_reason", "theme"):
         rows = result.get(f"{level}_quality")
         if not rows:
             continue
         support = np.array([r[1] for r in rows])
         sizes = np.array([r[2] for r in rows], dtype=float)
-        print(f"{set_name:16s} labels ({level}s): support {support.mean():.2f} "
+        print(f"{set_name:16s} labels ({level.replace('_', '-')}s): support {support.mean():.2f} "
               f"(by contacts {np.average(support, weights=sizes):.2f}), "
               f">= 0.6 for {np.mean(support >= 0.6):.0%} of {len(rows)}", flush=True)
         if level == "theme":
@@ -260,7 +263,25 @@ def levels_and_labels(model, texts, language) -> dict:
                             for q in questions]) if questions else 0.0
         theme_quality.append([name, float(any_part), sum(sizes[c] for c in members), best])
     return {"themes": [theme_of.get(int(x), -1) for x in model.labels_],
-            "reason_quality": reason_quality, "theme_quality": theme_quality}
+            "reason_quality": reason_quality, "theme_quality": theme_quality,
+            "sub_reason_quality": sub_reason_quality(model, texts, language)}
+
+
+def sub_reason_quality(model, texts, language) -> list[list]:
+    """Label support of each sub-reason over its CENTRAL questions nearest its centre (the
+    same measure as a reason's)."""
+    from pipeline.reasons import quality
+
+    rows = []
+    for sub, info in enumerate(model.sub_reasons_):
+        members = np.flatnonzero(model.sub_labels_ == sub)
+        if not len(members):
+            continue
+        sims = model._embed([texts[i] for i in members]) @ model.sub_centroids_[sub]
+        central = [texts[members[i]] for i in np.argsort(-sims, kind="stable")[:CENTRAL]]
+        rows.append([info["label"], quality.support(info["label"], central, language),
+                     info["size"]])
+    return rows
 
 
 def whole_stage(frame: pd.DataFrame, overrides: dict) -> np.ndarray:

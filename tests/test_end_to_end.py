@@ -108,3 +108,23 @@ def test_no_personal_data_in_any_output(finished_run):
                                                 ".yaml", ".json")]
     assert len(outputs) > 20
     assert scan(outputs, names) == {}
+
+
+def test_the_report_shows_themes_reasons_and_sub_reasons(finished_run):
+    root, *_ = finished_run
+    with duckdb.connect(str(root / "k.duckdb"), read_only=True) as con:
+        themes = con.execute("SELECT count(*) FROM themes").fetchone()[0]
+        subs = con.execute("SELECT sub_reason_id, label FROM sub_reasons").fetchall()
+        nested = con.execute(
+            "SELECT count(*) FROM contact_reasons cr JOIN sub_reasons s USING (sub_reason_id) "
+            "WHERE s.reason_id <> cr.reason_id").fetchone()[0]
+    assert themes >= 2 and subs and nested == 0
+    from html import escape
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(root / "reports" / "klantvraag-rapport.xlsx", read_only=True)["Subredenen"]
+    listed = {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert {sub for sub, _ in subs} <= listed
+    html = (root / "reports" / "klantvraag-rapport.html").read_text("utf-8")
+    assert all(label in html or escape(label) in html for _, label in subs)

@@ -15,7 +15,8 @@ fit(texts, lemmas):
      this scored NMI 0.78-0.79 / ARI 0.40-0.42 against 0.776 / 0.406 for HDBSCAN's clusters
      merged down to 40 with their outliers voted in, and it did better on xSID nl and the
      sample as well. Where the count was cut back to max_reasons, the same tree cut at the
-     count gives each reason its sub-reasons;
+     count gives each reason its sub-reasons; elsewhere HDBSCAN counts the groups again at
+     half the min_cluster_size, and the tree cut at that count gives them;
      a group of fewer than MIN_FIT_TEXTS distinct questions (say 20 English contacts in a Dutch
      export) is too small for UMAP's neighbour graph: it is clustered by average-linkage
      agglomerative clustering of the embeddings into ~sqrt(n) reasons instead;
@@ -53,6 +54,7 @@ NATURAL_QUANTILE = 0.02
 MIN_CLUSTER_FLOOR = 3      # smallest HDBSCAN cluster tried while short of min_reasons
 PER_REASON = 5             # a small group gets at most n / PER_REASON reasons below min_reasons
 MIN_SUB_SIZE = 3           # questions a sub-reason needs
+SUB_DENSITY = 2            # sub-reasons: dense groups at 1/SUB_DENSITY of the reasons' size
 EMBED_BATCH = DEFAULT_BATCH  # texts embedded at once (the fit sample and every other text)
 DESCRIBE_ROWS = 100_000      # questions that describe the reasons (a uniform sample beyond)
 
@@ -177,9 +179,10 @@ class ReasonModel:
         self.student_.fit(texts, labels, self._nearest_sub(emb, labels))
 
     def _sub_reasons(self, texts, lemmas, embeddings, labels, sample, fine, described) -> None:
-        """Sub-reasons: where HDBSCAN found more dense groups than ``max_reasons`` allows,
-        Ward's tree is also cut into that many groups (nested in the reasons: a reason is a
-        union of them) and each reason keeps the groups of at least MIN_SUB_SIZE questions it
+        """Sub-reasons: Ward's tree is also cut into as many groups as HDBSCAN found (more
+        than ``max_reasons``; or, where it found fewer, as it finds at a finer density, see
+        :meth:`_finer_groups`), nested in the reasons: a reason is a union of them. Each reason
+        keeps the groups of at least MIN_SUB_SIZE questions it
         holds; smaller ones join their nearest sibling. A reason left with one group has none.
         Texts outside the fit sample take the nearest sub-reason centre of their reason."""
         self.sub_labels_ = np.full(len(labels), OUTLIER, dtype=np.int64)
@@ -264,8 +267,20 @@ class ReasonModel:
             calculate_probabilities=False, verbose=False)
         topics, _ = topic_model.fit_transform(docs, embeddings=emb)
         self.method_ = "bertopic"
-        fine = tree.cut(dense) if dense > k else None
+        finer = dense if dense > k else self._finer_groups(reduced)
+        fine = tree.cut(finer) if finer > k else None
         return np.asarray(topics, dtype=np.int64), noise, fine   # noise: placed by Ward
+
+    def _finer_groups(self, reduced: np.ndarray) -> int:
+        """HDBSCAN's count of dense groups at half the reasons' min_cluster_size: where the
+        reasons were not cut back to max_reasons, the groups inside them are found at this
+        finer density instead (a reason made of one tight group stays whole)."""
+        from hdbscan import HDBSCAN
+
+        size = max(MIN_CLUSTER_FLOOR, self.min_cluster_size_ // SUB_DENSITY)
+        found = HDBSCAN(min_cluster_size=size, metric="euclidean",
+                        cluster_selection_method="eom").fit_predict(reduced)
+        return len(set(found) - {OUTLIER})
 
     def _dense_groups(self, reduced: np.ndarray) -> tuple[int, np.ndarray]:
         """Number of HDBSCAN clusters and its noise mask; min_cluster_size shrinks (at most

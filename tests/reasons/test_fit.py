@@ -244,6 +244,23 @@ def test_merged_reasons_keep_their_dense_groups_as_sub_reasons(dutch, tmp_path):
     con2.close()
 
 
+def test_reasons_not_cut_back_get_sub_reasons_at_a_finer_density(dutch, monkeypatch):
+    from pipeline.reasons import model as model_module
+
+    texts = dutch["question_text"].tolist()
+    fitted = model_module.ReasonModel(min_reasons=3, max_reasons=40).fit(texts)
+    assert fitted.merged_ == 0 and fitted.n_reasons_ == fitted.dense_groups_   # not cut back
+    assert len(fitted.sub_reasons_) >= 2
+    parents = fitted.sub_parents_[fitted.sub_labels_[fitted.sub_labels_ >= 0]]
+    assert (parents == fitted.labels_[fitted.sub_labels_ >= 0]).all()        # nested
+    for sub, info in enumerate(fitted.sub_reasons_):
+        assert info["label"] and info["size"] == int((fitted.sub_labels_ == sub).sum())
+    # the groups come from HDBSCAN at half the reasons' density: at the same density, none
+    monkeypatch.setattr(model_module, "SUB_DENSITY", 1)
+    same = model_module.ReasonModel(min_reasons=3, max_reasons=40).fit(texts)
+    assert same.n_reasons_ == fitted.n_reasons_ and same.sub_reasons_ == []
+
+
 def test_a_taxonomy_merge_keeps_sub_reasons_adding_up(dutch, tmp_path):
     config = ReasonsConfig(**{**CONFIG, "min_reasons": 4, "max_reasons": 4})
     con = store.connect(":memory:")
