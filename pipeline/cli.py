@@ -195,7 +195,8 @@ def _opened(db: Path, config_file: Optional[Path], models: Optional[Path] = None
     config = load_config(config_file).place_beside(db)
     if models:
         config.models_dir = str(models)
-    con = store.connect(db, memory_limit=config.duckdb_memory_limit)
+    con = store.connect(db, memory_limit=config.duckdb_memory_limit,
+                        checkpoint_threshold=config.duckdb_checkpoint_threshold)
     try:
         yield config, con
     finally:

@@ -115,6 +115,7 @@ class Config:
     organisatie: OrganisationConfig = field(default_factory=OrganisationConfig)
     models_dir: str = "models"      # defaults.toml sets "": beside the database (place_beside)
     duckdb_memory_limit: str = ""   # defaults.toml sets it; "" = DuckDB's own (80% of RAM)
+    duckdb_checkpoint_threshold: str = ""   # defaults.toml sets it; "" = DuckDB's own (16MB)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -10,6 +10,7 @@ def test_defaults_load():
     assert config.report.handling_minutes["call"] > 0
     assert config.reasons.min_reasons < config.reasons.max_reasons
     assert config.duckdb_memory_limit == "2GB"
+    assert config.duckdb_checkpoint_threshold == "128MB"
 
 
 def test_project_file_overrides(tmp_path):

@@ -76,3 +76,15 @@ def test_memory_limit_is_set_and_a_bad_one_is_a_config_error(tmp_path):
         store.connect(tmp_path / "k.duckdb", memory_limit="veel")
     # the file was closed again: it opens fine afterwards
     store.connect(tmp_path / "k.duckdb").close()
+
+
+def test_checkpoint_threshold_is_set_and_a_bad_one_is_a_config_error(tmp_path):
+    con = store.connect(tmp_path / "k.duckdb", checkpoint_threshold="128MB")
+    try:
+        value = con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
+        assert value.endswith("MiB") and 120 < float(value.split()[0]) <= 128
+    finally:
+        con.close()
+    with pytest.raises(ConfigError, match="duckdb_checkpoint_threshold 'groot'"):
+        store.connect(tmp_path / "k.duckdb", checkpoint_threshold="groot")
+    store.connect(tmp_path / "k.duckdb", read_only=True, checkpoint_threshold="128MB").close()

@@ -96,9 +96,11 @@ def migrate(con: duckdb.DuckDBPyConnection, *, path: str = "<database>") -> list
 
 
 def connect(path: str | Path = DEFAULT_DB, *, read_only: bool = False,
-            memory_limit: str = "") -> duckdb.DuckDBPyConnection:
+            memory_limit: str = "", checkpoint_threshold: str = "") -> duckdb.DuckDBPyConnection:
     """Open (and create or upgrade) the database file; ``":memory:"`` for tests.
-    ``memory_limit``: DuckDB's memory_limit for this connection ("2GB"; "" keeps DuckDB's)."""
+    ``memory_limit``: DuckDB's memory_limit for this connection ("2GB"; "" keeps DuckDB's).
+    ``checkpoint_threshold``: the write-ahead log size at which DuckDB checkpoints ("" keeps
+    DuckDB's 16MB)."""
     target = str(path)
     if target != ":memory:":
         file = Path(target)
@@ -113,13 +115,16 @@ def connect(path: str | Path = DEFAULT_DB, *, read_only: bool = False,
                          hint="gebruikt een ander klantvraag-proces hem?") from exc
     except duckdb.Error as exc:
         raise StoreError(f"geen DuckDB-database of onleesbaar: {exc}", path=target) from exc
-    if memory_limit:
+    for setting, value, example in (("memory_limit", memory_limit, "2GB"),
+                                    ("checkpoint_threshold", checkpoint_threshold, "128MB")):
+        if not value or (read_only and setting == "checkpoint_threshold"):
+            continue
         try:
-            con.execute(f"SET memory_limit = '{memory_limit.replace(chr(39), '')}'")
+            con.execute(f"SET {setting} = '{value.replace(chr(39), '')}'")
         except duckdb.Error as exc:
             con.close()
-            raise ConfigError(f"duckdb_memory_limit '{memory_limit}' is geen geheugengrootte",
-                              hint='bijvoorbeeld duckdb_memory_limit = "2GB"') from exc
+            raise ConfigError(f"duckdb_{setting} '{value}' is geen geheugengrootte",
+                              hint=f'bijvoorbeeld duckdb_{setting} = "{example}"') from exc
     if not read_only:
         migrate(con, path=target)
     return con
