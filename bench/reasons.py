@@ -15,8 +15,8 @@ Its UMAP is unseeded, so its figures move from run to run: --repeat N runs it N 
 "bertopic-k": the same with nr_topics = the number of reasons ours found on that set (BERTopic's
 own topic reduction), a comparison at an equal number of clusters; list it after "our".
 "our-sub": ours one level down: each contact's sub-reason where its reason has them (the
-groups Ward's tree holds at HDBSCAN's count where that was more than max_reasons, else at its
-count at half the density), else its reason. Label support is printed for reasons, sub-reasons
+groups Ward's tree holds at HDBSCAN's count at half the density, or at its first count where
+that was larger), else its reason. Label support is printed for reasons, sub-reasons
 (over each one's questions nearest its centre) and themes.
 "kmeans": TfidfVectorizer() + KMeans(k = the true number of labels, n_init=10, random_state=42).
 Outliers count as one more cluster in NMI/ARI (label -1).
