@@ -278,7 +278,10 @@ def ingest(
     Kijk eerst met `klantvraag inspect EXPORT`; een onbekende vorm heeft een mapping nodig: docs/mapping.md
     """
     def work():
+        from pipeline import store
+
         with _opened(db, config_file) as (config, con):
+            store.configure(con, memory_limit=config.ingest.duckdb_memory_limit, where="[ingest]")
             config.ingest.strict = config.ingest.strict or strict
             config.ingest.follow_symlinks = config.ingest.follow_symlinks or follow_symlinks
             return [_ingest(con, config, paths)]

@@ -32,6 +32,7 @@ class IngestConfig:
     max_compression_ratio: int = 250
     max_nesting_depth: int = 64
     max_seconds_per_file: int = 120
+    duckdb_memory_limit: str = ""   # defaults.toml sets it; "" = the top-level one
 
 
 @dataclass

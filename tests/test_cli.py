@@ -48,6 +48,30 @@ def test_bad_config_exits_1_naming_the_file(tmp_path):
     assert "bad.toml" in result.output and "repeat_window_dayz" in result.output
 
 
+def test_ingest_takes_its_own_memory_limit(tmp_path, monkeypatch):
+    from pipeline import store
+
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "chat.txt").write_text("[01-09-2026 10:00:00] Klant: waar is mijn pakket?\n")
+    config = tmp_path / "klantvraag.toml"
+    config.write_text('[ingest]\nduckdb_memory_limit = "300MB"\n')
+    limits = []
+    configure = store.configure
+
+    def recorded(con, **settings):
+        configure(con, **settings)
+        limits.append(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+
+    monkeypatch.setattr(store, "configure", recorded)
+    args = ["ingest", str(export), "--db", str(tmp_path / "k.duckdb"), "--config", str(config)]
+    assert runner.invoke(app, args).exit_code == 0
+    assert limits and limits[-1].endswith("MiB") and float(limits[-1].split()[0]) < 300
+    config.write_text('[ingest]\nduckdb_memory_limit = "veel"\n')
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "duckdb_memory_limit 'veel'" in result.output
+
+
 def test_unknown_option_is_usage_error():
     result = runner.invoke(app, ["status", "--nonsense"])
     assert result.exit_code == 2

@@ -11,6 +11,7 @@ def test_defaults_load():
     assert config.reasons.min_reasons < config.reasons.max_reasons
     assert config.duckdb_memory_limit == "2GB"
     assert config.duckdb_checkpoint_threshold == "128MB"
+    assert config.ingest.duckdb_memory_limit == "1GB"
 
 
 def test_project_file_overrides(tmp_path):

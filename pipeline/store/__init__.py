@@ -115,19 +115,31 @@ def connect(path: str | Path = DEFAULT_DB, *, read_only: bool = False,
                          hint="gebruikt een ander klantvraag-proces hem?") from exc
     except duckdb.Error as exc:
         raise StoreError(f"geen DuckDB-database of onleesbaar: {exc}", path=target) from exc
+    try:
+        configure(con, memory_limit=memory_limit,
+                  checkpoint_threshold="" if read_only else checkpoint_threshold)
+    except ConfigError:
+        con.close()
+        raise
+    if not read_only:
+        migrate(con, path=target)
+    return con
+
+
+def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str = "",
+              checkpoint_threshold: str = "", where: str = "") -> None:
+    """Set DuckDB's memory_limit and checkpoint_threshold ("" leaves one as it is); a value
+    DuckDB does not take is a ConfigError naming the setting (``where``: its config section)."""
     for setting, value, example in (("memory_limit", memory_limit, "2GB"),
                                     ("checkpoint_threshold", checkpoint_threshold, "128MB")):
-        if not value or (read_only and setting == "checkpoint_threshold"):
+        if not value:
             continue
         try:
             con.execute(f"SET {setting} = '{value.replace(chr(39), '')}'")
         except duckdb.Error as exc:
-            con.close()
             raise ConfigError(f"duckdb_{setting} '{value}' is geen geheugengrootte",
+                              where=where or None,
                               hint=f'bijvoorbeeld duckdb_{setting} = "{example}"') from exc
-    if not read_only:
-        migrate(con, path=target)
-    return con
 
 
 def _ensure_salt(con: duckdb.DuckDBPyConnection) -> None:
