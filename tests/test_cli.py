@@ -70,6 +70,7 @@ def test_ingest_takes_its_own_memory_limit(tmp_path, monkeypatch):
     config.write_text('[ingest]\nduckdb_memory_limit = "veel"\n')
     result = runner.invoke(app, args)
     assert result.exit_code == 1 and "duckdb_memory_limit 'veel'" in result.output
+    assert "[ingest]" in result.output
 
 
 def test_unknown_option_is_usage_error():

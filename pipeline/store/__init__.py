@@ -137,9 +137,10 @@ def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str = "",
         try:
             con.execute(f"SET {setting} = '{value.replace(chr(39), '')}'")
         except duckdb.Error as exc:
+            section = f"zet onder {where} " if where else ""
             raise ConfigError(f"duckdb_{setting} '{value}' is geen geheugengrootte",
                               where=where or None,
-                              hint=f'bijvoorbeeld duckdb_{setting} = "{example}"') from exc
+                              hint=f'{section}bijvoorbeeld duckdb_{setting} = "{example}"') from exc
 
 
 def _ensure_salt(con: duckdb.DuckDBPyConnection) -> None:
