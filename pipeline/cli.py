@@ -206,9 +206,15 @@ def _opened(db: Path, config_file: Optional[Path], models: Optional[Path] = None
 # -- stages ---------------------------------------------------------------------------------------
 
 def _ingest(con, config: Config, paths: list[Path]) -> Summary:
-    from pipeline import ingest
+    """Ingest under its own DuckDB memory limit ([ingest] duckdb_memory_limit), the stages'
+    limit again afterwards (``run`` goes on with the same connection)."""
+    from pipeline import ingest, store
 
-    return ingest.run(con, paths, config.ingest)
+    store.configure(con, memory_limit=config.ingest.duckdb_memory_limit, where="[ingest]")
+    try:
+        return ingest.run(con, paths, config.ingest)
+    finally:
+        store.configure(con, memory_limit=config.duckdb_memory_limit)
 
 
 def _runner(workers: Optional[int], scheduler: Optional[str]):
@@ -278,10 +284,7 @@ def ingest(
     Kijk eerst met `klantvraag inspect EXPORT`; een onbekende vorm heeft een mapping nodig: docs/mapping.md
     """
     def work():
-        from pipeline import store
-
         with _opened(db, config_file) as (config, con):
-            store.configure(con, memory_limit=config.ingest.duckdb_memory_limit, where="[ingest]")
             config.ingest.strict = config.ingest.strict or strict
             config.ingest.follow_symlinks = config.ingest.follow_symlinks or follow_symlinks
             return [_ingest(con, config, paths)]
