@@ -270,17 +270,18 @@ def levels_and_labels(model, texts, language) -> dict:
 def sub_reason_quality(model, texts, language) -> list[list]:
     """Label support of each sub-reason over its CENTRAL questions nearest its centre (the
     same measure as a reason's)."""
-    from pipeline.reasons import quality
+    from pipeline.reasons import quality, themes
 
+    if not model.sub_reasons_:
+        return []
+    embeddings = model._embed(texts)
     rows = []
     for sub, info in enumerate(model.sub_reasons_):
-        members = np.flatnonzero(model.sub_labels_ == sub)
-        if not len(members):
-            continue
-        sims = model._embed([texts[i] for i in members]) @ model.sub_centroids_[sub]
-        central = [texts[members[i]] for i in np.argsort(-sims, kind="stable")[:CENTRAL]]
-        rows.append([info["label"], quality.support(info["label"], central, language),
-                     info["size"]])
+        central = [texts[i] for i in themes.central_members(
+            embeddings, model.sub_labels_, model.sub_centroids_[sub], sub, CENTRAL)]
+        if central:
+            rows.append([info["label"], quality.support(info["label"], central, language),
+                         info["size"]])
     return rows
 
 

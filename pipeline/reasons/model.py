@@ -275,22 +275,15 @@ class ReasonModel:
     def _finer_groups(self, reduced: np.ndarray) -> int:
         """HDBSCAN's count of dense groups at 1/SUB_DENSITY of the reasons' min_cluster_size:
         the groups inside the reasons (a reason made of one tight group stays whole)."""
-        from hdbscan import HDBSCAN
-
         size = max(MIN_CLUSTER_FLOOR, self.min_cluster_size_ // SUB_DENSITY)
-        found = HDBSCAN(min_cluster_size=size, metric="euclidean",
-                        cluster_selection_method="eom").fit_predict(reduced)
-        return len(set(found) - {OUTLIER})
+        return len(set(_hdbscan(reduced, size)) - {OUTLIER})
 
     def _dense_groups(self, reduced: np.ndarray) -> tuple[int, np.ndarray]:
         """Number of HDBSCAN clusters and its noise mask; min_cluster_size shrinks (at most
         three times) while fewer than ``min_reasons`` clusters come out."""
-        from hdbscan import HDBSCAN
-
         size = self.min_cluster_size or max(5, round(np.sqrt(len(reduced)) / 2.5))
         for _ in range(4):
-            found = HDBSCAN(min_cluster_size=size, metric="euclidean",
-                            cluster_selection_method="eom").fit_predict(reduced)
+            found = _hdbscan(reduced, size)
             count = len(set(found) - {OUTLIER})
             if count >= self.min_reasons or size <= MIN_CLUSTER_FLOOR:
                 break
@@ -664,6 +657,14 @@ def _without_singletons(labels: np.ndarray) -> np.ndarray:
     values, counts = np.unique(labels[labels != OUTLIER], return_counts=True)
     lone = values[counts < 2]
     return np.where(np.isin(labels, lone), OUTLIER, labels)
+
+
+def _hdbscan(reduced: np.ndarray, size: int) -> np.ndarray:
+    """HDBSCAN's labels (OUTLIER: noise) of the UMAP output at ``min_cluster_size`` ``size``."""
+    from hdbscan import HDBSCAN
+
+    return HDBSCAN(min_cluster_size=size, metric="euclidean",
+                   cluster_selection_method="eom").fit_predict(reduced)
 
 
 class _WardTree:
