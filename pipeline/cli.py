@@ -515,12 +515,13 @@ def sample(
     out: Annotated[Path, typer.Option("--out", metavar="MAP", help="Map waarin de export komt.")] = Path("data/sample"),
     size: Annotated[int, typer.Option("--size", metavar="AANTAL", min=1, help="Aantal contacten.")] = 1600,
     seed: Annotated[int, typer.Option("--seed", metavar="GETAL", help="Startwaarde: dezelfde waarde geeft dezelfde export.")] = 7,
+    first_index: Annotated[int, typer.Option("--first-index", metavar="NUMMER", min=0, help="Nummer van het eerste contact: geef elk deel van een grote export een eigen reeks, dan botsen de gespreks-id's van de delen niet.")] = 0,
 ) -> None:
     """Maak een realistische, verzonnen Nederlandse export (met de juiste antwoorden) voor demo's en benchmarks."""
     def work():
         from pipeline import sample as sample_module
 
-        return [sample_module.generate(out, size=size, seed=seed)]
+        return [sample_module.generate(out, size=size, seed=seed, first_index=first_index)]
     _guard(work)
 
 

@@ -78,10 +78,16 @@ def _clean(out: Path) -> None:
             path.unlink()
 
 
-def generate(out_dir: Path, size: int = 1600, seed: int = 7) -> Summary:
-    """Write a fictional export of ``size`` contacts into ``out_dir`` (replacing an earlier one there)."""
+def generate(out_dir: Path, size: int = 1600, seed: int = 7, first_index: int = 0) -> Summary:
+    """Write a fictional export of ``size`` contacts into ``out_dir`` (replacing an earlier one there).
+
+    ``first_index``: the number of the first contact. The contacts' conversation and ticket ids are
+    built from their numbers, so the parts of one large export (written one part at a time) need
+    ranges of their own, or a store merges their conversations."""
     if size < 1:
         raise ConfigError(f"--size moet minstens 1 zijn, niet {size}", hint="gebruik --size 1600 voor de meegeleverde sample")
+    if first_index < 0:
+        raise ConfigError(f"--first-index moet 0 of meer zijn, niet {first_index}")
     began = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -94,7 +100,8 @@ def generate(out_dir: Path, size: int = 1600, seed: int = 7) -> Summary:
     with open(out / GROUND_TRUTH, "w", encoding="utf-8", newline="") as handle:
         gt = csv.writer(handle, lineterminator="\n")
         gt.writerow(GT_COLUMNS)
-        for index, plan in enumerate(track(plans, "Voorbeeldexport schrijven", total=len(plans))):
+        for index, plan in enumerate(track(plans, "Voorbeeldexport schrijven", total=len(plans)),
+                                     start=first_index):
             contact, rng = build_contact(index, plan, seed, cat)
             writers[plan.channel].add(contact, rng)
             counts[(contact.channel, contact.format)] += 1

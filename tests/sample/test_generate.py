@@ -218,3 +218,22 @@ def test_realism_markers(export):
     calls = "".join(p.read_text(encoding="utf-8") for p in (out / "calls").rglob("*.txt"))
     assert re.search(r"\b(eh|uhm)\b", calls) and "ja nee" in calls
     assert re.search(r"doorverbinden|terugbelverzoek|navragen", calls)
+
+
+def _external_ids(folder: Path) -> set[str]:
+    import csv
+
+    with open(folder / "ground_truth.csv", encoding="utf-8", newline="") as handle:
+        return {row["external_id"] for row in csv.DictReader(handle)}
+
+
+def test_parts_of_one_large_export_get_ids_of_their_own(tmp_path):
+    # Two seeds alone reuse the conversation ids (they are built from the contact's number),
+    # so a store would merge the parts' chats; a range per part keeps them apart.
+    generate(tmp_path / "one", size=300, seed=1)
+    generate(tmp_path / "same", size=300, seed=2)
+    generate(tmp_path / "two", size=300, seed=2, first_index=300)
+    one, same, two = (_external_ids(tmp_path / n) for n in ("one", "same", "two"))
+    assert one & same
+    assert not one & two
+    assert len(two) == 300
