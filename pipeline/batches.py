@@ -76,27 +76,78 @@ def database_path(con) -> Path | None:
     return None
 
 
+RESUME_FILE = "resume-key.txt"
+
+
 @contextmanager
-def work_dir(con, stage: str) -> Iterator[Path]:
-    """An empty folder for a stage's shards, beside the database (``<db>.work/<stage>``; a
-    temporary folder for an in-memory database), removed when the stage is done. A folder left
-    by an interrupted run is emptied first: shards are only ever a step within one run."""
+def work_dir(con, stage: str, resume_key: str | None = None) -> Iterator[Path]:
+    """A folder for a stage's shards, beside the database (``<db>.work/<stage>``; a temporary
+    folder for an in-memory database), removed when the stage is done.
+
+    Without ``resume_key`` the folder starts empty: its shards are only a step within one run.
+    With one (a digest of everything the stage's results depend on: its settings, its model, the
+    rows it reads), a run that fails or is interrupted (Ctrl-C, a kill) leaves its folder, and
+    the next run with the same key finds its finished batches there and skips them
+    (:func:`done`); a run with another key starts empty."""
     db = database_path(con)
     if db is None:
         with tempfile.TemporaryDirectory(prefix=f"klantvraag-{stage}-") as folder:
             yield Path(folder)
         return
     folder = db.with_name(db.name + ".work") / stage
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    marker = folder / RESUME_FILE
+    if resume_key is None or not _has_key(marker, resume_key):
+        shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    if resume_key is not None and not marker.exists():
+        from pipeline.atomic import write_text
+
+        write_text(marker, resume_key)
+    finished = False
     try:
         yield folder
+        finished = True
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        try:
-            folder.parent.rmdir()
-        except OSError:
-            pass
+        if finished or resume_key is None:
+            shutil.rmtree(folder, ignore_errors=True)
+            try:
+                folder.parent.rmdir()
+            except OSError:
+                pass
+
+
+def _has_key(marker: Path, key: str) -> bool:
+    try:
+        return marker.read_text(encoding="utf-8") == key
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def done(folder: Path, prefix: str, number: int) -> Path:
+    """The marker file of batch ``number``'s finished step ``prefix`` in a work folder."""
+    return folder / f"{prefix}-{number:06d}.pkl"
+
+
+def save_done(path: Path, value: Any) -> None:
+    """Write a batch's result as its marker: whole or absent (temporary name, then renamed)."""
+    import pickle
+
+    partial = path.with_suffix(".partial")
+    with open(partial, "wb") as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(path)
+
+
+def load_done(path: Path) -> Any | None:
+    """A finished batch's result (its marker), or None when that step has not finished. The
+    file was written by this program into the database's own work folder."""
+    import pickle
+
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        return None            # not finished, or unreadable: the batch is done again
 
 
 def parquet_glob(folder: Path, prefix: str) -> str | None:

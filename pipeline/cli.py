@@ -128,7 +128,8 @@ def _guard(work: Callable[[], list[Summary]], db: Optional[Path] = None) -> None
                           soft_wrap=True)
         raise typer.Exit(1)
     except KeyboardInterrupt:
-        err_console.print("afgebroken")
+        err_console.print("afgebroken: wat klaar was blijft bewaard; draai hetzelfde commando "
+                          "opnieuw om verder te gaan waar het stopte")
         raise typer.Exit(130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         if _settings["debug"]:

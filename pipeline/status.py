@@ -148,7 +148,9 @@ def runs(con: duckdb.DuckDBPyConnection, limit: int = RECENT_RUNS) -> Summary:
         summary.warnings.append(
             f"{len(interrupted)} run(s) onderbroken ({steps}): het proces is gestopt voordat de "
             "stap klaar was. Wat al opgeslagen was is heel (elke stap schrijft in transacties), "
-            "maar de stap is niet af: draai `klantvraag run` of die stap opnieuw; bestanden die "
-            "al ingelezen zijn worden overgeslagen.")
+            "maar de stap is niet af: draai `klantvraag run` of die stap opnieuw. Hij gaat "
+            "verder waar hij stopte: ingest slaat bestanden over die al ingelezen zijn, prepare "
+            "contacten die al voorbereid zijn, en tag, reasons en reasons --apply nemen de "
+            "batches over die al klaar waren (bewaard naast de database, in <db>.work).")
     return summary
 

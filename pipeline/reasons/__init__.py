@@ -89,12 +89,30 @@ def _unchanged_since(con, folder: Path, model_name: str):
     return since if versions == {current} else None
 
 
+def _work_key(frame: pd.DataFrame, folder: Path | None = None, settings: object = None) -> str:
+    """What a run's finished batches depend on (see :func:`pipeline.batches.work_dir`): the
+    questions in their order, the settings, and (``folder``) the saved model's files as they
+    are on disk."""
+    import hashlib
+
+    from pipeline.reasons import core
+
+    digest = hashlib.sha256(json.dumps([core.APPLY_BATCH, settings], sort_keys=True,
+                                       default=str).encode())
+    digest.update(pd.util.hash_pandas_object(frame[["contact_id", "language", "text"]],
+                                             index=False).to_numpy().tobytes())
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()) if folder else ():
+        info = path.stat()
+        digest.update(f"{path.relative_to(folder)}:{info.st_size}:{info.st_mtime_ns};".encode())
+    return digest.hexdigest()
+
+
 def run(con, config: ReasonsConfig, models_dir: Path = Path("models"),
         apply: bool = False, everything: bool = False) -> Summary:
     """Fit (or with ``apply``, assign with the saved model) and write the tables. ``apply``
     assigns only the contacts that are new or prepared again since the last reasons run and
     keeps the others' reasons, unless ``everything`` or the model changed since."""
-    from pipeline import store
+    from pipeline import batches, store
     from pipeline.reasons import core, inputs, taxonomy as tax
 
     started = time.perf_counter()
@@ -109,13 +127,19 @@ def run(con, config: ReasonsConfig, models_dir: Path = Path("models"),
         raise StageInputMissing("geen voorbereide contacten (contact_text is leeg)",
                                 hint="draai eerst `klantvraag prepare`")
     command = "reasons --apply" if apply else "reasons"
-    with store.Run(con, command, dataclasses.asdict(config)) as record:
+    # Each finished batch (`--apply`: its reasons; a fit: its embeddings) stays in a work folder
+    # beside the database until the tables are written: after Ctrl-C the same command goes on
+    # where it stopped.
+    work_dir = (batches.work_dir(con, "reasons-apply", _work_key(frame, folder)) if apply else
+                batches.work_dir(con, "reasons-fit",
+                                 _work_key(frame, settings=dataclasses.asdict(config))))
+    with store.Run(con, command, dataclasses.asdict(config)) as record, work_dir as work:
         if apply:
-            outcome = core.apply(frame, folder, config.model_name)
+            outcome = core.apply(frame, folder, config.model_name, work)
         else:
             seeds = tax.load_seeds(config.seed_taxonomy) if config.seed_taxonomy else []
             outcome = core.fit(frame, params_from_config(config), folder, seeds,
-                               config.model_name)
+                               config.model_name, work)
             core.save(outcome, folder)
         assignments = _with_rest(outcome.assignments, rest, kept)
         reasons = _reasons_frame(outcome, assignments, config.model_name)

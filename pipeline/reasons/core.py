@@ -59,8 +59,11 @@ def _empty(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
-        model_name: str) -> Outcome:
-    """Fit one model per language in MODEL_LANGUAGES; other languages stay unassigned."""
+        model_name: str, work: Path | None = None) -> Outcome:
+    """Fit one model per language in MODEL_LANGUAGES; other languages stay unassigned.
+    ``work``: a folder where each language's model keeps its embeddings while it fits
+    (``ReasonModel(memory=...)``): a fit interrupted and started again embeds only what it had
+    not."""
     old = tax.load(folder / "taxonomy.yaml", model_name)
     old_ids = _load_ids(folder, damaged_ok=True)     # a damaged ids.json must not block a refit
     new = tax.Taxonomy(model_name, model_version(frame, params, seeds))
@@ -78,9 +81,14 @@ def fit(frame: pd.DataFrame, params: dict, folder: Path, seeds: list[tax.Seed],
                 f"andere taal")
             continue
         lang_seeds = [s for s in seeds if s.language == language]
-        model = ReasonModel(language=language, **params[language]).fit(
+        model = ReasonModel(language=language, **params[language],
+                            memory=work / language if work is not None else None).fit(
             part["text"], part["lemmas"],
             seeds={s.key: s.examples for s in lang_seeds} or None)
+        if model.embeddings_reused_:
+            outcome.notes.append(
+                f"{language}: hervat: {model.embeddings_reused_} batch(es) embeddings uit de "
+                "onderbroken fit overgenomen")
         # Which old reason does each new class continue? Ask the old model about the fit
         # sample's questions (a uniform sample: the same overlaps as every question).
         sample = model.sample_
@@ -208,8 +216,14 @@ def _map_rows(frame: pd.DataFrame, out: pd.DataFrame, outcome: "Outcome",
     return take
 
 
-def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
-    """Assign contacts to the saved reasons without refitting; misfits are drift."""
+def apply(frame: pd.DataFrame, folder: Path, model_name: str,
+          work: Path | None = None) -> Outcome:
+    """Assign contacts to the saved reasons without refitting; misfits are drift.
+
+    ``work``: a folder for each finished batch's rows (see :func:`pipeline.batches.work_dir`):
+    a run interrupted and started again over the same questions and model takes the batches
+    it finished from there instead of assigning them again."""
+    from pipeline.batches import done, load_done, save_done
     from pipeline.errors import NotFittedError
 
     taxonomy = tax.load(folder / "taxonomy.yaml", model_name)
@@ -220,6 +234,7 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
     out = _empty(frame)
     outcome = Outcome(out, taxonomy, bank=themes.Bank.load(folder / BANK_FILE),
                       main=_load_main(folder))
+    resumed = 0
     for language, class_ids in ids.items():
         rows = np.flatnonzero(frame["language"].to_numpy() == language)
         if len(rows) == 0:
@@ -232,23 +247,28 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
         # on the multilingual backend reuses the map's embeddings.
         shared = language != outcome.main and model.embedding_model == "use"
         sub_ids = dict(enumerate(sub_reason_ids(model, class_ids)))
-        for start in range(0, len(rows), APPLY_BATCH):
+        for number, start in enumerate(range(0, len(rows), APPLY_BATCH)):
             batch = rows[start:start + APPLY_BATCH]
+            marker = done(work, f"apply-{language}", number) if work is not None else None
+            finished = load_done(marker) if marker is not None else None
+            if finished is not None and len(finished) == len(batch):
+                for column in RESULT_COLUMNS:      # column by column: each keeps its dtype
+                    out.loc[batch, column] = finished[column].to_numpy()
+                resumed += 1
+                continue
             vectors = themes.embed(frame["text"].iloc[batch].tolist()) if shared else None
             own = np.ones(len(batch), dtype=bool)
             if language != outcome.main:
                 own = ~_map_rows(frame, out, outcome, taxonomy, batch, vectors)
-            if not own.any():
-                continue
-            labels, probs, subs, fits = model.assign(
-                frame["text"].iloc[batch[own]].tolist(),
-                vectors[own] if shared else None)
-            placed = batch[own]
-            out.loc[placed, "reason_id"] = _named(labels, class_ids)
-            out.loc[placed, "sub_reason_id"] = _named(subs, sub_ids)
-            out.loc[placed, "probability"] = probs
-            # placed in the nearest reason either way; 'outlier' marks the ones that fit none
-            out.loc[placed, "how"] = np.where(fits, "applied", "outlier")
+            if own.any():
+                _place(out, batch[own], model, class_ids, sub_ids,
+                       vectors[own] if shared else None, frame)
+            if marker is not None:
+                save_done(marker, out.loc[batch, RESULT_COLUMNS].reset_index(drop=True))
+    if resumed:
+        outcome.notes.append(f"hervat: {resumed} batch(es) van {APPLY_BATCH:,} vragen waren al "
+                             "ingedeeld in de onderbroken run en zijn overgenomen"
+                             .replace(",", "."))
     # languages without a model of their own always take the main language's reasons
     unmodelled = ~frame["language"].isin([outcome.main, *ids]).to_numpy()
     _map_languages(frame, out, outcome, taxonomy, np.flatnonzero(unmodelled))
@@ -256,6 +276,22 @@ def apply(frame: pd.DataFrame, folder: Path, model_name: str) -> Outcome:
     misfit = out["how"].eq("outlier")
     outcome.drift = frame.loc[misfit.to_numpy(), ["contact_id", "language", "text", "lemmas"]]
     return outcome
+
+
+RESULT_COLUMNS = ["reason_id", "sub_reason_id", "probability", "how"]
+
+
+def _place(out: pd.DataFrame, placed: np.ndarray, model: ReasonModel,
+           class_ids: dict[int, str], sub_ids: dict[int, str], vectors: np.ndarray | None,
+           frame: pd.DataFrame) -> None:
+    """Assign the questions at rows ``placed`` with the language's own model (``vectors``:
+    their embeddings, when the map already made them on the model's backend)."""
+    labels, probs, subs, fits = model.assign(frame["text"].iloc[placed].tolist(), vectors)
+    out.loc[placed, "reason_id"] = _named(labels, class_ids)
+    out.loc[placed, "sub_reason_id"] = _named(subs, sub_ids)
+    out.loc[placed, "probability"] = probs
+    # placed in the nearest reason either way; 'outlier' marks the ones that fit none
+    out.loc[placed, "how"] = np.where(fits, "applied", "outlier")
 
 
 APPLY_BATCH = 20_000         # texts embedded at once by `reasons --apply`

@@ -66,7 +66,8 @@ class ReasonModel:
                  random_state: int = 42, fit_sample_size: int = 20000,
                  min_cluster_size: int | None = None, n_neighbors: int = 15,
                  n_components: int = 5, vote_k: int = 15, seed_threshold: float = 0.45,
-                 student: str = "", student_gate: float = 0.5):
+                 student: str = "", student_gate: float = 0.5,
+                 memory: str | Path | None = None):
         self.language = language
         self.embedding_model = embedding_model
         self.min_reasons = min_reasons
@@ -82,6 +83,10 @@ class ReasonModel:
         # apply: a fast model on these features answers where it is sure (student.py); "" none
         self.student = student
         self.student_gate = student_gate
+        # a folder where fit keeps the embeddings of its questions, batch by batch (as
+        # scikit-learn's Pipeline(memory=...)): a fit interrupted and started again with the
+        # same questions and parameters embeds only the batches it had not done. Not saved.
+        self.memory = memory
 
     # -- fitting ----------------------------------------------------------------------------------
 
@@ -89,7 +94,7 @@ class ReasonModel:
         return {k: getattr(self, k) for k in (
             "language", "embedding_model", "min_reasons", "max_reasons", "max_outlier_share",
             "random_state", "fit_sample_size", "min_cluster_size", "n_neighbors", "n_components",
-            "vote_k", "seed_threshold", "student", "student_gate")}
+            "vote_k", "seed_threshold", "student", "student_gate", "memory")}
 
     def fit(self, texts: Sequence[str], lemmas: Sequence[str] | None = None,
             seeds: dict[str, list[str]] | None = None) -> "ReasonModel":
@@ -106,7 +111,9 @@ class ReasonModel:
         self.embedder_ = make_embedder(self.embedding_model, random_state=self.random_state,
                                        language=self.language)
         self.embedder_.fit([texts[i] for i in sample])
-        embeddings = self._embed(texts)
+        cache = _EmbeddingCache.of(self, texts)
+        embeddings = self._embed(texts, cache)
+        self.embeddings_reused_ = cache.reused if cache is not None else 0
         sample_emb = embeddings[sample]
 
         self.merged_, self.dense_groups_ = 0, None
@@ -486,19 +493,25 @@ class ReasonModel:
         labels, probs = self._vote(emb)
         return labels, probs, self._nearest_sub(emb, labels)
 
-    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+    def _embed(self, texts: Sequence[str], cache: "_EmbeddingCache | None" = None) -> np.ndarray:
         """Embeddings of ``texts`` (float32, one row each), embedded EMBED_BATCH at a time: what
         a backend builds on the way (a TF-IDF matrix: ~3 KiB a text) stays that of one batch,
-        only the rows (400 bytes a text for char-tfidf) are held for the whole export."""
+        only the rows (400 bytes a text for char-tfidf) are held for the whole export.
+        ``cache``: batches embedded before are read from it, new ones written to it."""
         n = len(texts)
-        if n <= EMBED_BATCH:
+        if n <= EMBED_BATCH and cache is None:
             return self.embedder_.transform(list(texts[0:n]))
-        first = self.embedder_.transform(list(texts[0:EMBED_BATCH]))
-        out = np.empty((n, first.shape[1]), dtype=np.float32)
-        out[:EMBED_BATCH] = first
-        for start in range(EMBED_BATCH, n, EMBED_BATCH):
-            out[start:start + EMBED_BATCH] = self.embedder_.transform(
-                list(texts[start:start + EMBED_BATCH]))
+        out = None
+        for number, start in enumerate(range(0, n, EMBED_BATCH)):
+            rows = min(EMBED_BATCH, n - start)
+            batch = cache.get(number, rows) if cache is not None else None
+            if batch is None:
+                batch = self.embedder_.transform(list(texts[start:start + rows]))
+                if cache is not None:
+                    cache.put(number, batch)
+            if out is None:
+                out = np.empty((n, batch.shape[1]), dtype=np.float32)
+            out[start:start + rows] = batch
         return out
 
     # -- describing -------------------------------------------------------------------------------
@@ -552,7 +565,8 @@ class ReasonModel:
                 joblib.dump(self.student_, student_file)
         else:
             (folder / "student.joblib").unlink(missing_ok=True)
-        meta = {"format": FORMAT_VERSION, "params": self.get_params(),
+        params = {k: v for k, v in self.get_params().items() if k != "memory"}
+        meta = {"format": FORMAT_VERSION, "params": params,
                 "threshold": self.threshold_, "n_reasons": self.n_reasons_,
                 "min_cluster_size": self.min_cluster_size_, "method": self.method_,
                 "dense_groups": self.dense_groups_,
@@ -627,6 +641,49 @@ class _Strings:
 
 def _text(value) -> str:
     return value if isinstance(value, str) else ""
+
+
+class _EmbeddingCache:
+    """The fit's embeddings, one .npy file per batch in ``memory``, under a key of everything
+    they depend on: the parameters (the backend is fitted on a seeded sample of the texts),
+    the texts themselves and the installed versions. Each file is written whole or not at all,
+    so a kill leaves only finished batches."""
+
+    def __init__(self, folder: Path, key: str):
+        self.folder, self.key = folder, key
+        folder.mkdir(parents=True, exist_ok=True)
+        self.reused = 0
+
+    @classmethod
+    def of(cls, model: "ReasonModel", texts: Sequence[str]) -> "_EmbeddingCache | None":
+        import hashlib
+
+        if not model.memory:
+            return None
+        digest = hashlib.sha256(json.dumps(
+            [{k: v for k, v in model.get_params().items() if k != "memory"}, _versions(),
+             EMBED_BATCH], sort_keys=True, default=str).encode())
+        for start in range(0, len(texts), EMBED_BATCH):
+            for text in texts[start:start + EMBED_BATCH]:
+                digest.update(text.encode("utf-8", "surrogatepass") + b"\x1e")
+        return cls(Path(model.memory), digest.hexdigest()[:20])
+
+    def _path(self, number: int) -> Path:
+        return self.folder / f"embeddings-{self.key}-{number:06d}.npy"
+
+    def get(self, number: int, rows: int) -> np.ndarray | None:
+        try:
+            batch = np.load(self._path(number))
+        except (OSError, ValueError):
+            return None                          # not embedded yet, or unreadable: again
+        if batch.ndim != 2 or len(batch) != rows:
+            return None
+        self.reused += 1
+        return batch
+
+    def put(self, number: int, batch: np.ndarray) -> None:
+        with atomic_path(self._path(number)) as path, open(path, "wb") as handle:
+            np.save(handle, np.asarray(batch, dtype=np.float32))
 
 
 def damaged_model_file(folder: Path, exc: BaseException, name: str | None = None) -> NotFittedError:

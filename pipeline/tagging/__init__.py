@@ -86,11 +86,13 @@ def run(con, config: "TaggingConfig", *, tagger: "Tagger | None" = None,
     fingerprint = _fingerprint(con, spec, tagger)
     since = None if everything or tagger is not None else \
         _unchanged_since(con, settings, fingerprint)
+    resume_key = _resume_key(con, settings, fingerprint, since, batch_size)
     with store.Run(con, "tag", settings) as run_row, \
-            batches.work_dir(con, "tag") as folder, _todo(con, since) as todo:
+            batches.work_dir(con, "tag", resume_key) as folder, _todo(con, since) as todo:
         n_auto = con.execute("SELECT count(*) FROM contact_text WHERE is_auto_reply").fetchone()[0]
         n_todo = n_text - n_auto if todo is None else \
             con.execute(f"SELECT count(*) FROM {todo}").fetchone()[0]
+        resumed = len(list(folder.glob("votes-*.pkl")))
         # Workers build their own Tagger from the spec, once each; a Tagger given here (tests,
         # benchmarks) is used as it is in this process.
         source = spec if runner.distributed else (tagger or batched.tagger_for(spec, None))
@@ -114,9 +116,12 @@ def run(con, config: "TaggingConfig", *, tagger: "Tagger | None" = None,
             "rule_files": ruleset.files, "analyst_labels": tally.analyst,
             "unsure": {"avoidable": sum(tally.unsure.values()),
                        "third_party": tally.third_party_unsure},
-            "fingerprint": fingerprint,
+            "fingerprint": fingerprint, "resumed_batches": resumed,
         }
     summary = _summary(tally, n_auto, ruleset)
+    if resumed:
+        summary.notes.insert(0, f"hervat: {resumed} van {steps} batches hadden hun tags al "
+                                "gezocht in de onderbroken run en zijn overgeslagen")
     summary.notes.insert(0, (
         f"nieuw of veranderd: {tally.tagged:,} contacten getagd (met alle contacten van hun "
         f"klant); {kept:,} ongewijzigd overgenomen (--all tagt alles opnieuw)"
@@ -145,6 +150,30 @@ def _fingerprint(con, spec: "batched.TaggerSpec", tagger: "Tagger | None") -> st
     digest.update(repr(con.execute(_LABELS_SQL).fetchone()).encode())
     digest.update(repr(con.execute(_DEFAULTS_SQL).fetchone()).encode())
     return digest.hexdigest()[:16]
+
+
+# What the batches of a run read: a run interrupted and started again over the same rows, with
+# the same settings, rules and model, continues with the batches it had not finished.
+_ROWS_STAMP_SQL = """
+SELECT (SELECT count(*) FROM contacts), (SELECT sum(hash(contact_id, customer_key)) FROM contacts),
+       (SELECT count(*) FROM contact_text), (SELECT max(prepared_at)::VARCHAR FROM contact_text),
+       (SELECT sum(hash(contact_id, reason_id)) FROM contact_reasons),
+       (SELECT sum(hash(contact_id, avoidable_category)) FROM contact_tags)
+"""
+
+
+def _resume_key(con, settings: dict, fingerprint: str, since, batch_size: int) -> str | None:
+    """The work folder's key (see :func:`pipeline.batches.work_dir`); None for a Tagger given
+    as it is (tests, benchmarks): nothing says it is the same one next time."""
+    import hashlib
+    import json
+
+    if fingerprint == "given-tagger":
+        return None
+    stamp = con.execute(_ROWS_STAMP_SQL).fetchone()
+    return hashlib.sha256(json.dumps(
+        [settings, fingerprint, str(since), batch_size, repr(stamp)], default=str,
+        sort_keys=True).encode()).hexdigest()
 
 
 def _unchanged_since(con, settings: dict, fingerprint: str):

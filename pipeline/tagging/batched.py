@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import pickle
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,32 +199,50 @@ def contact(row: dict) -> ContactInput:
 
 
 def find_hits(batch: Batch, source: Tagger | TaggerSpec, folder: Path) -> Votes:
-    """Step 1 for one batch: match the rules, keep the hits on disk, return the batch's votes."""
-    tagger = tagger_for(source)
-    contacts = [contact(row) for row in batch.rows]
+    """Step 1 for one batch: match the rules, keep the hits on disk, return the batch's votes.
+    A batch an interrupted run already matched is not matched again (its votes are on disk)."""
+    from pipeline.batches import done, load_done, save_done
+
+    finished = load_done(done(folder, "votes", batch.number))
+    if finished is not None:
+        return finished
+    hits, votes = _match(tagger_for(source), [contact(row) for row in batch.rows])
+    save_done(done(folder, "hits", batch.number), (hits, votes))
+    result = Votes.of(votes)
+    save_done(done(folder, "votes", batch.number), result)   # last: marks the step finished
+    return result
+
+
+def _match(tagger: Tagger, contacts: list[ContactInput]) -> tuple[list, list]:
+    """The rules' hits and each contact's vote."""
     hits = tagger.hits(contacts)
-    votes = tagger.contact_votes(contacts, hits)
-    with open(folder / f"hits-{batch.number:06d}.pkl", "wb") as handle:
-        pickle.dump((hits, votes), handle, protocol=pickle.HIGHEST_PROTOCOL)
-    return Votes.of(votes)
+    return hits, tagger.contact_votes(contacts, hits)
 
 
 def tag_batch(batch: Batch, source: Tagger | TaggerSpec, folder: Path, votes: Votes,
               window: float, labels: dict[str, Label] | None = None) -> Tally:
     """Step 2 for one batch: tag with the run's votes, let the analyst's labels decide the
-    contacts they cover, write the rows as Parquet shards."""
+    contacts they cover, write the rows as Parquet shards. A batch an interrupted run already
+    tagged keeps its shards and is not tagged again."""
+    from pipeline.batches import done, load_done, save_done
+
+    finished = load_done(done(folder, "tally", batch.number))
+    if finished is not None:
+        return finished
     tagger = tagger_for(source)
     contacts = [contact(row) for row in batch.rows]
-    hits_file = folder / f"hits-{batch.number:06d}.pkl"
-    with open(hits_file, "rb") as handle:
-        hits, own_votes = pickle.load(handle)
-    hits_file.unlink()
+    hits_file = done(folder, "hits", batch.number)
+    found = load_done(hits_file)
+    hits, own_votes = found if found is not None else _match(tagger, contacts)
     results = tagger.tag(contacts, window, hits=hits, votes=votes)
     if labels:
         apply_analyst_labels(results, labels)
     kept = {c.contact_id: (c.reason_id, *vote) for c, vote in zip(contacts, own_votes)}
     write_shards(folder, batch.number, results, kept)
-    return Tally.of(results)
+    tally = Tally.of(results)
+    save_done(done(folder, "tally", batch.number), tally)    # last: marks the step finished
+    hits_file.unlink()
+    return tally
 
 
 def write_shards(folder: Path, number: int, results: list[TagResult],

@@ -71,3 +71,45 @@ def test_a_sample_smaller_than_the_export_describes_and_every_question_counts(mo
         assert sum(s["size"] for s in fitted.sub_reasons_) == int((fitted.sub_labels_ >= 0).sum())
     for info in fitted.reasons_:      # an example is a question of the input, as written
         assert all(example in {" ".join(t.split()) for t in texts} for example in info["examples"])
+
+
+def test_a_fit_interrupted_with_ctrl_c_embeds_only_what_it_had_not(tmp_path, monkeypatch):
+    """The fit keeps each batch's embeddings beside the database until the tables are written:
+    the same command after Ctrl-C embeds only the batches not done, and the tables come out as
+    those of a fit that was never interrupted."""
+    monkeypatch.setattr(model, "EMBED_BATCH", 40)
+    config = ReasonsConfig(min_reasons=3, max_reasons=6)
+    work = tmp_path / "store.duckdb.work" / "reasons-fit"
+    con = store.connect(tmp_path / "store.duckdb")
+    load(con, questions(25, seed=3))
+
+    def fit(interrupt_at: int | None = None):
+        """Fit; Ctrl-C when the ``interrupt_at``-th batch of embeddings is to be kept. Returns
+        how many batches were embedded (and kept), the tables and the summary."""
+        real, kept = model._EmbeddingCache.put, []
+
+        def put(self, number, batch):
+            kept.append(number)
+            if len(kept) == interrupt_at:
+                raise KeyboardInterrupt
+            return real(self, number, batch)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(model._EmbeddingCache, "put", put)
+            summary = run(con, config, models_dir=tmp_path / "models")
+        tables = {t: con.execute(f"SELECT * FROM {t} ORDER BY {key}").df()
+                  for t, key in TABLES.items()}
+        return len(kept), tables, summary
+
+    batches, complete, _ = fit()
+    assert batches > 3
+    with pytest.raises(KeyboardInterrupt):
+        fit(interrupt_at=3)
+    assert len(list((work / "nl").glob("embeddings-*.npy"))) == 2
+    embedded, tables, summary = fit()
+    assert embedded == batches - 2, "the two batches kept are not embedded again"
+    for name in TABLES:
+        pd.testing.assert_frame_equal(tables[name], complete[name])
+    assert any("hervat: 2 batch(es) embeddings" in note for note in summary.notes)
+    assert not work.exists(), "a finished fit removes its work folder"
+    con.close()

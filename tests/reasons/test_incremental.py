@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 
+import pandas as pd
 import pytest
 
 from pipeline import store
@@ -99,3 +100,54 @@ def test_all_and_an_edited_taxonomy_assign_everything(grown):
     os.utime(taxonomy, (future, future))     # an analyst renamed or merged a reason
     run(con, CONFIG, models_dir=models, apply=True)
     assert seen[-1] == n
+
+
+def test_apply_interrupted_with_ctrl_c_goes_on_where_it_stopped(tmp_path, monkeypatch):
+    """`reasons --apply` keeps each finished batch beside the database until the tables are
+    written: the same command after Ctrl-C assigns only the batches not done, and the tables
+    come out as those of a run that was never interrupted."""
+    models, work = tmp_path / "models", tmp_path / "store.duckdb.work" / "reasons-apply"
+    con = store.connect(tmp_path / "store.duckdb")
+    load(con, questions(25, seed=1))
+    run(con, CONFIG, models_dir=models)
+    monkeypatch.setattr(core, "APPLY_BATCH", 40)
+
+    def apply(interrupt_at: int | None = None) -> tuple[int, object]:
+        """Run `--apply --all`; Ctrl-C at the ``interrupt_at``-th batch the model assigns.
+        Returns how many batches the model assigned, and the summary."""
+        real, placed = core._place, []
+
+        def placing(*args):
+            placed.append(1)
+            if len(placed) == interrupt_at:
+                raise KeyboardInterrupt
+            return real(*args)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(core, "_place", placing)
+            summary = run(con, CONFIG, models_dir=models, apply=True, everything=True)
+        return len(placed), summary
+
+    batches, _ = apply()
+    complete = _rows(con)
+    assert batches > 3
+    with pytest.raises(KeyboardInterrupt):
+        apply(interrupt_at=3)
+    assert len(list(work.glob("apply-nl-*.pkl"))) == 2
+    pd.testing.assert_frame_equal(_rows(con), complete)   # untouched until the run ends
+
+    assigned, summary = apply()
+    assert assigned == batches - 2, "the two finished batches are not assigned again"
+    pd.testing.assert_frame_equal(_rows(con), complete)
+    assert any(note.startswith("hervat: 2 batch") for note in summary.notes)
+    assert not work.exists(), "a finished run removes its work folder"
+
+    # a refit after the interruption: the folder belongs to another model, and is not used
+    with pytest.raises(KeyboardInterrupt):
+        apply(interrupt_at=3)
+    time.sleep(0.01)
+    run(con, CONFIG, models_dir=models)
+    assigned, summary = apply()
+    assert assigned == batches
+    assert not any(note.startswith("hervat") for note in summary.notes)
+    con.close()

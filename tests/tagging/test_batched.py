@@ -113,6 +113,83 @@ def test_interrupted_run_keeps_the_previous_tags(prepared, tagger, monkeypatch):
         con.close()
 
 
+def _interrupt_at(monkeypatch, module, name: str, call: int):
+    """Make ``module.name`` raise KeyboardInterrupt (Ctrl-C) at its ``call``-th call."""
+    real, calls = getattr(module, name), []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(module, name, interrupted)
+
+
+def _count_calls(monkeypatch, cls, name: str) -> list:
+    real, calls = getattr(cls, name), []
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, name, counted)
+    return calls
+
+
+def test_a_run_interrupted_with_ctrl_c_goes_on_where_it_stopped(prepared, monkeypatch):
+    from pipeline.tagging import batched
+    from pipeline.tagging.tagger import Tagger
+
+    path, config = prepared
+    work = path.with_name(path.name + ".work") / "tag"
+    con = store.connect(path)
+    try:
+        tagging.run(con, config.tagging, batch_size=20, everything=True)
+        complete = _tables(con)
+        with monkeypatch.context() as patch:
+            _interrupt_at(patch, batched, "tag_batch", 4)      # three batches were tagged
+            with pytest.raises(KeyboardInterrupt):
+                tagging.run(con, config.tagging, batch_size=20, everything=True)
+        assert _tables(con) == complete, "the previous tags stay until the run finishes"
+        assert len(list(work.glob("tally-*.pkl"))) == 3
+        steps = len(list(work.glob("votes-*.pkl")))
+        assert steps > 4
+
+        matched = _count_calls(monkeypatch, Tagger, "hits")
+        tagged = _count_calls(monkeypatch, Tagger, "tag")
+        summary = tagging.run(con, config.tagging, batch_size=20, everything=True)
+        assert len(matched) == 0, "every batch had its rules matched before the interruption"
+        assert len(tagged) == steps - 3, "only the batches not tagged yet are tagged"
+        assert _tables(con) == complete
+        assert any(note.startswith(f"hervat: {steps} van {steps} batches")
+                   for note in summary.notes)
+        assert not work.exists(), "a finished run removes its work folder"
+    finally:
+        con.close()
+
+
+def test_an_interrupted_run_is_not_continued_over_other_rows_or_settings(prepared, monkeypatch):
+    from pipeline.tagging import batched
+    from pipeline.tagging.tagger import Tagger
+
+    path, config = prepared
+    con = store.connect(path)
+    try:
+        with monkeypatch.context() as patch:
+            _interrupt_at(patch, batched, "tag_batch", 2)
+            with pytest.raises(KeyboardInterrupt):
+                tagging.run(con, config.tagging, batch_size=20, everything=True)
+        matched = _count_calls(monkeypatch, Tagger, "hits")
+        tagged = _count_calls(monkeypatch, Tagger, "tag")
+        summary = tagging.run(con, config.tagging, batch_size=30, everything=True)  # other size
+        assert len(matched) == len(tagged) > 0, "every batch matched and tagged anew"
+        assert not any(note.startswith("hervat") for note in summary.notes)
+        assert not path.with_name(path.name + ".work").exists()
+    finally:
+        con.close()
+
+
 def test_a_replaced_model_file_makes_a_new_spec_with_absolute_paths(tmp_path, monkeypatch):
     import os
 
