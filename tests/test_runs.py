@@ -28,6 +28,20 @@ def test_status_shows_a_killed_run_as_interrupted_with_advice(con):
     assert "klantvraag run" in summary.warnings[0]
 
 
+def test_ctrl_c_ends_a_run_as_interrupted_and_an_error_as_failed(con):
+    import pytest
+
+    with pytest.raises(KeyboardInterrupt), store.Run(con, "tag", {}):
+        raise KeyboardInterrupt
+    with pytest.raises(ValueError), store.Run(con, "report", {}):
+        raise ValueError("kapot")
+    assert dict(con.execute("SELECT command, status FROM runs").fetchall()) == {
+        "tag": "interrupted", "report": "failed"}
+    summary = status.runs(con)
+    assert [row[4] for row in summary.rows] == ["mislukt", "onderbroken"]
+    assert "gaat verder waar hij stopte" in summary.warnings[0]
+
+
 def test_the_next_run_marks_stale_rows_interrupted(con):
     _stale_row(con)
     _stale_row(con, "20260101T000001-other1", pid=1, host="een-andere-machine")

@@ -191,9 +191,17 @@ class Run:
         _OPEN_RUNS.discard(self.run_id)
         self.con.execute(
             "UPDATE runs SET finished_at = ?, status = ?, counts = ? WHERE run_id = ?",
-            [_now(), "failed" if exc_type else "ok", json.dumps(self.counts, default=str),
+            [_now(), _status(exc_type), json.dumps(self.counts, default=str),
              self.run_id],
         )
+
+
+def _status(exc_type) -> str:
+    """A run's status from how it ended: Ctrl-C is an interruption (the next run goes on where
+    it stopped), any other exception a failure."""
+    if exc_type is None:
+        return "ok"
+    return "interrupted" if issubclass(exc_type, KeyboardInterrupt) else "failed"
 
 
 def this_process() -> dict[str, Any]:
