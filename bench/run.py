@@ -1,7 +1,7 @@
 """Benchmark of the whole pipeline at one size: time and peak memory per stage.
 
     python bench/run.py --size 10000 [--seed 1] [--workers N | --scheduler tcp://HOST:8786]
-                        [--stages prepare tag] [--fresh]
+                        [--stages prepare tag] [--fresh] [--parts K]
 
 Generates a sample export (``klantvraag sample --size N``) under data/bench/ (git-ignored) or
 reuses the one already there, then runs every stage as its own ``klantvraag`` command in its own
@@ -11,6 +11,12 @@ wall seconds, CPU seconds (the command and its worker processes), contacts/s, co
 CPU-second (the steadier figure on a shared machine) and peak resident memory (ru_maxrss: the
 largest single process of the stage, not the sum over its workers). Ingest is counted per contact of
 the export, every later stage per contact in the store.
+
+``--parts K`` writes the export as K parts of SIZE/K contacts, two at a time: part k with seed k
+and its own range of contact numbers (``klantvraag sample --first-index``), so no two parts
+share a conversation id; SEED then only names the export and its store. The 1M export of stop
+16 is ``--size 1000000 --seed 2 --parts 10`` (export-1000000-1, of stop 13-15, had ten seeded
+parts without their own ranges: 7.8% of its contacts merged).
 
 ``--stages`` reruns only some stages on the existing database (the database is kept between
 runs; ``--fresh`` starts a new one; a rerun of prepare empties contact_text first, so it
@@ -70,6 +76,28 @@ def measure(command: list[str], log: Path) -> dict:
             "peak_mib": usage.ru_maxrss / 1024, "ok": os.waitstatus_to_exitcode(status) == 0}
 
 
+def _generate(export: Path, size: int, seed: int, parts: int) -> bool:
+    """``klantvraag sample`` into ``export``; with ``parts`` > 1 into export/part1..partK, two
+    processes at a time, part k with seed k and contact numbers of its own."""
+    if parts <= 1:
+        return measure([sys.executable, "-m", "pipeline.cli", "sample", "--out", str(export),
+                        "--size", str(size), "--seed", str(seed)], BENCH / "sample.log")["ok"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), KLANTVRAAG_QUIET="1")
+    each = -(-size // parts)
+    running, ok = [], True
+    for k in range(parts):
+        count = min(each, size - k * each)
+        command = [sys.executable, "-m", "pipeline.cli", "sample",
+                   "--out", str(export / f"part{k + 1}"), "--size", str(count),
+                   "--seed", str(k + 1), "--first-index", str(k * each)]
+        with (BENCH / f"sample-part{k + 1}.log").open("w") as log:
+            running.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
+                                            stderr=subprocess.STDOUT))
+        while len(running) >= 2 or (k == parts - 1 and running):
+            ok = running.pop(0).wait() == 0 and ok
+    return ok
+
+
 def _stored(db: Path) -> int:
     """Contacts in the store: what every stage after ingest works on."""
     import duckdb
@@ -97,6 +125,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--scheduler", default=None)
     parser.add_argument("--fresh", action="store_true", help="start with a new database")
+    parser.add_argument("--parts", type=int, default=1,
+                        help="write the export as this many parts, two at a time")
     parser.add_argument("--db", type=Path, default=None,
                         help="the database (default data/bench/bench-SIZE-SEED.duckdb): e.g. "
                              "to time ingest beside a run of the later stages on the default one")
@@ -108,10 +138,7 @@ def main() -> None:
     BENCH.mkdir(parents=True, exist_ok=True)
     if not (export / ".complete").exists():
         print(f"export genereren: {args.size} contacten naar {export}", flush=True)
-        result = measure([sys.executable, "-m", "pipeline.cli", "sample", "--out", str(export),
-                          "--size", str(args.size), "--seed", str(args.seed)],
-                         BENCH / "sample.log")
-        if not result["ok"]:
+        if not _generate(export, args.size, args.seed, args.parts):
             sys.exit(f"generating the export failed; see {BENCH / 'sample.log'}")
         (export / ".complete").touch()
     if args.fresh or "ingest" in args.stages:
