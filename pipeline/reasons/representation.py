@@ -232,7 +232,10 @@ def labels(texts: Sequence[str], labels_: np.ndarray, classes: list[int], langua
         shown = [_reading(names[i], members, found) for i in order]
         label = next((s for s in shown if s not in used), None)
         if label is None and fallback and fallback.get(cls):
-            label = next((k for k in fallback[cls] if k not in used), None)
+            # the keywords obey the same word rules as the phrases: a lone particle or
+            # negation ('nog', 'niet') is a keyword of a group, never its label
+            label = next((k for k in fallback[cls]
+                          if k not in used and label_allowed(k, language)), None)
         if label is None or label in used:
             label = f"{shown[0] if shown else 'reden'} ({cls})"
         used.add(label)

@@ -87,6 +87,18 @@ def test_labels_are_unique_and_fall_back_to_keywords():
     assert names == {0: "pakket niet bezorgd", 1: "levering"}
 
 
+def test_a_fallback_keyword_obeys_the_label_word_rules():
+    # a group that differs from its sibling only by a particle has that particle as its top
+    # keyword; it is skipped as a label like any phrase the word rules refuse
+    delivery = ["Mijn pakket is niet bezorgd"] * 6
+    other = ["Mijn pakket is niet bezorgd hoor"] * 6
+    texts, labels = delivery + other, np.array([0] * 6 + [1] * 6)
+    names = representation.labels(texts, labels, [0, 1], "nl",
+                                  fallback={0: ["pakket niet bezorgd"],
+                                            1: ["nog", "niet", "nergens", "levering"]})
+    assert names[1] == "levering"
+
+
 def test_phrase_role_examples_are_validated(tmp_path):
     path = tmp_path / "label_words.yaml"
     path.write_text("groups:\n  - {id: a, language: nl, position: bridge, words: [bij],"
