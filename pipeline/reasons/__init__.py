@@ -101,9 +101,11 @@ def _work_key(frame: pd.DataFrame, folder: Path | None = None, settings: object 
                                        default=str).encode())
     digest.update(pd.util.hash_pandas_object(frame[["contact_id", "language", "text"]],
                                              index=False).to_numpy().tobytes())
-    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()) if folder else ():
-        info = path.stat()
-        digest.update(f"{path.relative_to(folder)}:{info.st_size}:{info.st_mtime_ns};".encode())
+    if folder is not None:
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+            info = path.stat()
+            digest.update(f"{path.relative_to(folder)}:{info.st_size}:{info.st_mtime_ns};"
+                          .encode())
     return digest.hexdigest()
 
 
