@@ -6,19 +6,23 @@ A label word is found in a question when a word of the question is the same word
 letters and all but three letters of the shorter word: 'bezorgd' / 'bezorging',
 'terugbetaald' / 'terugbetaling'). Stop words, greetings and the label words of
 ``label_words.yaml`` that only glue a phrase together do not count; negations do
-('niet bezorgd' is not 'bezorgd').
+('niet bezorgd' is not 'bezorgd'), but only beside a content word: a label of negations and
+particles alone ('nog', 'niet') has no content word, and so no support.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from pipeline.reasons.resources import noise_words, stop_words, tokens
+from pipeline.reasons.resources import kept_words, noise_words, stop_words, tokens
 
 
 def content_words(label: str, language: str) -> list[str]:
     skip = stop_words(language) | noise_words(language)
-    return [w for w in tokens(label) if w not in skip and len(w) > 1]
+    words = [w for w in tokens(label) if w not in skip and len(w) > 1]
+    if all(w in kept_words(language) for w in words):
+        return []
+    return words
 
 
 def word_in(word: str, words: set[str]) -> bool:

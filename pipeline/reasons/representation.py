@@ -22,7 +22,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from pipeline.reasons.merge import OUTLIER
 from pipeline.reasons.resources import (LabelGroup, compounds, label_rules,  # noqa: F401
-                                        load_groups, load_label_groups, stop_words, tokens)
+                                        kept_words, load_groups, load_label_groups, stop_words,
+                                        tokens)
 
 MIN_COVERAGE = 0.12      # a label's n-gram must occur in this share of the reason's questions
 LENGTH_FACTOR = {1: 0.35, 2: 1.0, 3: 1.1, 4: 1.1}   # prefer 2-4 words ('pakket niet bezorgd')
@@ -288,9 +289,7 @@ def _reading(key: str, members: np.ndarray, found: list[dict[str, str]]) -> str:
 def _function_words(language: str) -> frozenset[str]:
     """Kept stop words (negations, 'nog') and edge/last label words: exempt from the lift test."""
     rules = label_rules(language)
-    kept = {w for g in load_groups() if g.kind == "keep" and g.language in (language, "any")
-            for w in g.words}
-    return frozenset(kept | rules["edge"] | rules["last"])
+    return frozenset(kept_words(language) | rules["edge"] | rules["last"])
 
 
 def label_allowed(phrase: str, language: str) -> bool:

@@ -115,6 +115,14 @@ def stop_words(language: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=8)
+def kept_words(language: str) -> frozenset[str]:
+    """The words our keep groups take back from the stop list (negations, 'nog', 'weer'):
+    they carry a reason beside a content word ('niet bezorgd'), but say nothing alone."""
+    return frozenset().union(*(g.words for g in load_groups()
+                               if g.kind == "keep" and g.language in (language, "any")))
+
+
+@lru_cache(maxsize=8)
 def noise_words(language: str) -> frozenset[str]:
     """Greetings, closings and masked placeholders only: stripped before embedding."""
     words: set[str] = set()
