@@ -241,7 +241,7 @@ def tag_batch(batch: Batch, source: Tagger | TaggerSpec, folder: Path, votes: Vo
     write_shards(folder, batch.number, results, kept)
     tally = Tally.of(results)
     save_done(done(folder, "tally", batch.number), tally)    # last: marks the step finished
-    hits_file.unlink()
+    hits_file.unlink(missing_ok=True)     # absent when it was unreadable and matched again
     return tally
 
 

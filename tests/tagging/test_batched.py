@@ -203,3 +203,24 @@ def test_a_replaced_model_file_makes_a_new_spec_with_absolute_paths(tmp_path, mo
     (tmp_path / "m.npz").write_bytes(b"two, longer")
     os.utime(tmp_path / "m.npz", ns=(1, 1))
     assert TaggerSpec.of(TaggingConfig(), None, "m.npz") != first   # a refit is seen
+
+
+def test_a_batch_whose_hits_file_is_gone_is_matched_again(prepared, tagger, tmp_path):
+    """A hits file that could not be read back (removed, damaged) does not stop the batch: its
+    rules are matched again and it is tagged as usual."""
+    from pipeline.tagging import batched
+    from pipeline.tagging.tagger import Votes
+
+    path, config = prepared
+    con = store.connect(path)
+    try:
+        rows = con.sql(QUERY).to_arrow_table().to_pylist()[:30]
+    finally:
+        con.close()
+    batch = batched.Batch(0, rows)
+    votes = batched.find_hits(batch, tagger, tmp_path)
+    batches.done(tmp_path, "hits", 0).unlink()
+    tally = batched.tag_batch(batch, tagger, tmp_path, Votes().add(votes),
+                              config.tagging.repeat_window_days)
+    assert tally.tagged == len(rows)
+    assert batches.load_done(batches.done(tmp_path, "tally", 0)).tagged == len(rows)
