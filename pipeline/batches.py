@@ -129,13 +129,12 @@ def done(folder: Path, prefix: str, number: int) -> Path:
 
 
 def save_done(path: Path, value: Any) -> None:
-    """Write a batch's result as its marker: whole or absent (temporary name, then renamed)."""
+    """Write a batch's result as its marker: whole or absent (pipeline.atomic)."""
     import pickle
 
-    partial = path.with_suffix(".partial")
-    with open(partial, "wb") as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    partial.replace(path)
+    from pipeline.atomic import write_bytes
+
+    write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def load_done(path: Path) -> Any | None:

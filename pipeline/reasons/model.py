@@ -96,6 +96,11 @@ class ReasonModel:
             "random_state", "fit_sample_size", "min_cluster_size", "n_neighbors", "n_components",
             "vote_k", "seed_threshold", "student", "student_gate", "memory")}
 
+    def _model_params(self) -> dict:
+        """The parameters that shape the model: all but ``memory`` (where a fit keeps its
+        embeddings is no part of it, and is not saved)."""
+        return {k: v for k, v in self.get_params().items() if k != "memory"}
+
     def fit(self, texts: Sequence[str], lemmas: Sequence[str] | None = None,
             seeds: dict[str, list[str]] | None = None) -> "ReasonModel":
         """Fit on ``texts`` (question texts); ``lemmas`` feed the keywords; ``seeds`` maps a
@@ -565,8 +570,7 @@ class ReasonModel:
                 joblib.dump(self.student_, student_file)
         else:
             (folder / "student.joblib").unlink(missing_ok=True)
-        params = {k: v for k, v in self.get_params().items() if k != "memory"}
-        meta = {"format": FORMAT_VERSION, "params": params,
+        meta = {"format": FORMAT_VERSION, "params": self._model_params(),
                 "threshold": self.threshold_, "n_reasons": self.n_reasons_,
                 "min_cluster_size": self.min_cluster_size_, "method": self.method_,
                 "dense_groups": self.dense_groups_,
@@ -661,7 +665,7 @@ class _EmbeddingCache:
         if not model.memory:
             return None
         digest = hashlib.sha256(json.dumps(
-            [{k: v for k, v in model.get_params().items() if k != "memory"}, _versions(),
+            [model._model_params(), _versions(),
              EMBED_BATCH], sort_keys=True, default=str).encode())
         for start in range(0, len(texts), EMBED_BATCH):
             for text in texts[start:start + EMBED_BATCH]:
