@@ -36,3 +36,23 @@ def test_onnx_vectors_match_the_torch_model(spec, closeness, reference, tmp_path
     again = pickle.loads(pickle.dumps(embedder))                 # the session is not pickled
     assert np.allclose(again.transform(TEXTS[:1]), embedder.transform(TEXTS[:1]), atol=1e-3)
     assert made[0].stat().st_mtime_ns == stamp                   # reused, not made again
+
+
+def test_an_int8_vector_depends_on_its_text_alone_not_on_the_batch():
+    """Dynamic int8 scales a whole input tensor: in a padded batch a question's vector moved
+    with its neighbours, so a month's apply could place it elsewhere than the whole export's."""
+    embedder = make_embedder("minilm-int8")
+    alone = np.vstack([embedder.transform([text]) for text in TEXTS])
+    together = embedder.transform(TEXTS)
+    shuffled = embedder.transform(TEXTS[::-1] + ["my card payment failed twice " * 30])
+    assert np.array_equal(alone, together)
+    assert np.array_equal(together, shuffled[len(TEXTS) - 1::-1])
+
+
+def test_a_model_pickled_before_row_by_row_keeps_embedding_in_batches():
+    embedder = make_embedder("minilm-int8")
+    state = {k: v for k, v in embedder.__getstate__().items() if k != "row_by_row"}
+    old = make_embedder("minilm-int8")
+    old.__dict__ = state                         # as unpickled from a model saved before
+    assert not old._row_by_row() and embedder._row_by_row()
+    assert old.transform(TEXTS).shape == embedder.transform(TEXTS).shape
