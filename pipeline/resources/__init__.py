@@ -21,9 +21,14 @@ def package_file(*parts: str) -> Traversable:
     return node
 
 
+# libyaml's safe loader where PyYAML was built with it: the same documents, ~10x as fast (a
+# saved taxonomy took 0.24 s of an English apply of 3,000 questions with the Python one)
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str, origin: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         # One line: the CLI prints errors on a single line.
         raise ResourceError(f"not valid YAML: {exc}".replace("\n", " "), path=origin) from exc
