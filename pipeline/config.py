@@ -48,7 +48,7 @@ class NlpConfig:
 class ReasonsConfig:
     model_name: str = "default"
     embedding_model_nl: str = "char-tfidf"
-    embedding_model_en: str = "minilm-onnx"
+    embedding_model_en: str = "minilm-int8"
     student_en: str = ""
     student_gate: float = 0.5
     min_reasons: int = 15
