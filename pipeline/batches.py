@@ -79,6 +79,18 @@ def database_path(con) -> Path | None:
 RESUME_FILE = "resume-key.txt"
 
 
+def leftovers(con) -> dict[str, int]:
+    """The work folders a failed or interrupted stage left beside the database (see
+    :func:`work_dir`), by stage, with their size in bytes: an interrupted fit at a million
+    contacts keeps some hundreds of MB of embeddings there until that stage runs again."""
+    db = database_path(con)
+    root = db.with_name(db.name + ".work") if db is not None else None
+    if root is None or not root.is_dir():
+        return {}
+    return {folder.name: sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+            for folder in sorted(root.iterdir()) if folder.is_dir()}
+
+
 @contextmanager
 def work_dir(con, stage: str, resume_key: str | None = None) -> Iterator[Path]:
     """A folder for a stage's shards, beside the database (``<db>.work/<stage>``; a temporary

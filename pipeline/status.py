@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from pipeline.batches import database_path, leftovers
 from pipeline.nlp.pii import mask_path
 from pipeline.store import process_alive, process_of, schema_version, table_counts
 from pipeline.summary import Summary
@@ -152,5 +153,18 @@ def runs(con: duckdb.DuckDBPyConnection, limit: int = RECENT_RUNS) -> Summary:
             "verder waar hij stopte: ingest slaat bestanden over die al ingelezen zijn, prepare "
             "contacten die al voorbereid zijn, en tag, reasons en reasons --apply nemen de "
             "batches over die al klaar waren (bewaard naast de database, in <db>.work).")
+    running = any(row[4] == STATUS_WORDS["running"] for row in summary.rows)
+    kept = leftovers(con)
+    if kept and not running:
+        sizes = ", ".join(f"{stage} {_megabytes(size)}" for stage, size in kept.items())
+        summary.warnings.append(
+            f"In {database_path(con).name}.work, naast de database, staan tussenresultaten "
+            f"van een stap die niet af is ({sizes}). De "
+            "volgende run van die stap gaat ermee verder, of ruimt ze op als de gegevens of "
+            "instellingen veranderd zijn. Wil je die stap niet afmaken, dan mag de map weg.")
     return summary
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:,.1f} MB".replace(",", "_").replace(".", ",").replace("_", ".")
 

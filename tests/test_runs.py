@@ -66,3 +66,28 @@ def test_source_errors_for_the_report_are_masked(con):
                 "'leeg bestand', 0, 0, now())")
     assert status.source_errors(con) == [
         ("/export/WhatsApp Chat met [TELEFOON].txt", "txt", "leeg bestand")]
+
+
+def test_status_names_what_an_unfinished_stage_left_beside_the_database(tmp_path):
+    import pytest
+
+    from pipeline import batches
+
+    con = store.connect(str(tmp_path / "k.duckdb"))
+    try:
+        assert batches.leftovers(con) == {}
+        with pytest.raises(KeyboardInterrupt), store.Run(con, "reasons", {}), \
+                batches.work_dir(con, "reasons-fit", "sleutel") as folder:
+            (folder / "embeddings-0.npy").write_bytes(b"\0" * 3 * 2**20)
+            raise KeyboardInterrupt
+        kept = batches.leftovers(con)
+        assert list(kept) == ["reasons-fit"] and kept["reasons-fit"] >= 3 * 2**20
+        warning = status.runs(con).warnings[-1]
+        assert "k.duckdb.work" in warning and "reasons-fit 3,0 MB" in warning
+        assert "mag de map weg" in warning
+        with batches.work_dir(con, "reasons-fit", "sleutel"):    # the stage run again, to the end
+            pass
+        assert batches.leftovers(con) == {}
+        assert not any("tussenresultaten" in w for w in status.runs(con).warnings)
+    finally:
+        con.close()
