@@ -79,12 +79,18 @@ def database_path(con) -> Path | None:
 RESUME_FILE = "resume-key.txt"
 
 
+def work_root(con) -> Path | None:
+    """``<db>.work`` beside the connection's database file, where the stages keep their work
+    folders (:func:`work_dir`); None for an in-memory database."""
+    db = database_path(con)
+    return db.with_name(db.name + ".work") if db is not None else None
+
+
 def leftovers(con) -> dict[str, int]:
     """The work folders a failed or interrupted stage left beside the database (see
     :func:`work_dir`), by stage, with their size in bytes: an interrupted fit at a million
     contacts keeps some hundreds of MB of embeddings there until that stage runs again."""
-    db = database_path(con)
-    root = db.with_name(db.name + ".work") if db is not None else None
+    root = work_root(con)
     if root is None or not root.is_dir():
         return {}
     return {folder.name: sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
@@ -101,12 +107,12 @@ def work_dir(con, stage: str, resume_key: str | None = None) -> Iterator[Path]:
     rows it reads), a run that fails or is interrupted (Ctrl-C, a kill) leaves its folder, and
     the next run with the same key finds its finished batches there and skips them
     (:func:`done`); a run with another key starts empty."""
-    db = database_path(con)
-    if db is None:
+    root = work_root(con)
+    if root is None:
         with tempfile.TemporaryDirectory(prefix=f"klantvraag-{stage}-") as folder:
             yield Path(folder)
         return
-    folder = db.with_name(db.name + ".work") / stage
+    folder = root / stage
     marker = folder / RESUME_FILE
     if resume_key is None or not _has_key(marker, resume_key):
         shutil.rmtree(folder, ignore_errors=True)
@@ -138,6 +144,11 @@ def _has_key(marker: Path, key: str) -> bool:
 def done(folder: Path, prefix: str, number: int) -> Path:
     """The marker file of batch ``number``'s finished step ``prefix`` in a work folder."""
     return folder / f"{prefix}-{number:06d}.pkl"
+
+
+def count_done(folder: Path, prefix: str) -> int:
+    """How many batches have a marker of step ``prefix`` in a work folder (see :func:`done`)."""
+    return len(list(folder.glob(f"{prefix}-*.pkl")))
 
 
 def save_done(path: Path, value: Any) -> None:

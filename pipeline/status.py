@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipeline.batches import database_path, leftovers
+from pipeline.batches import leftovers, work_root
 from pipeline.nlp.pii import mask_path
 from pipeline.store import process_alive, process_of, schema_version, table_counts
 from pipeline.summary import Summary
@@ -156,15 +156,13 @@ def runs(con: duckdb.DuckDBPyConnection, limit: int = RECENT_RUNS) -> Summary:
     running = any(row[4] == STATUS_WORDS["running"] for row in summary.rows)
     kept = leftovers(con)
     if kept and not running:
-        sizes = ", ".join(f"{stage} {_megabytes(size)}" for stage, size in kept.items())
+        from pipeline.report.i18n import Texts    # the report's Dutch number format
+
+        number = Texts("nl").number
+        sizes = ", ".join(f"{stage} {number(size / 2**20, 1)} MB" for stage, size in kept.items())
         summary.warnings.append(
-            f"In {database_path(con).name}.work, naast de database, staan tussenresultaten "
+            f"In {work_root(con).name}, naast de database, staan tussenresultaten "
             f"van een stap die niet af is ({sizes}). De "
             "volgende run van die stap gaat ermee verder, of ruimt ze op als de gegevens of "
             "instellingen veranderd zijn. Wil je die stap niet afmaken, dan mag de map weg.")
     return summary
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 2**20:,.1f} MB".replace(",", "_").replace(".", ",").replace("_", ".")
-

@@ -667,9 +667,8 @@ class _EmbeddingCache:
         digest = hashlib.sha256(json.dumps(
             [model._model_params(), _versions(),
              EMBED_BATCH], sort_keys=True, default=str).encode())
-        for start in range(0, len(texts), EMBED_BATCH):
-            for text in texts[start:start + EMBED_BATCH]:
-                digest.update(text.encode("utf-8", "surrogatepass") + b"\x1e")
+        for text in texts:
+            digest.update(text.encode("utf-8", "surrogatepass") + b"\x1e")
         return cls(Path(model.memory), digest.hexdigest()[:20])
 
     def _path(self, number: int) -> Path:

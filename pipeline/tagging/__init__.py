@@ -92,7 +92,7 @@ def run(con, config: "TaggingConfig", *, tagger: "Tagger | None" = None,
         n_auto = con.execute("SELECT count(*) FROM contact_text WHERE is_auto_reply").fetchone()[0]
         n_todo = n_text - n_auto if todo is None else \
             con.execute(f"SELECT count(*) FROM {todo}").fetchone()[0]
-        resumed = len(list(folder.glob("votes-*.pkl")))
+        resumed = batches.count_done(folder, "votes")
         # Workers build their own Tagger from the spec, once each; a Tagger given here (tests,
         # benchmarks) is used as it is in this process.
         source = spec if runner.distributed else (tagger or batched.tagger_for(spec, None))
